@@ -1,0 +1,135 @@
+"""Restaurant reservations on AWS Chalice: every route and event handler is declared here;
+each body translates and delegates to `chalicelib`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Chalice, Request, Response
+
+from chalicelib import bootstrap
+from chalicelib.access import Access
+from chalicelib.api_models import AvailabilityQuery, DaySheetQuery, IssueStaffToken
+from chalicelib.http import Api, uniform_error_body
+from chalicelib.reservations import DeclineReservation, RequestReservation
+from chalicelib.restaurants import NewRestaurant, RestaurantSettings
+
+app = Chalice(app_name="reservations")
+app.api.cors = True
+api = Api(app, bootstrap.authenticator)
+
+RESTAURANT = "/restaurants/{restaurant_id}"
+RESERVATION = RESTAURANT + "/reservations/{reservation_id}"
+
+
+@app.middleware("http")
+def uniform_errors(event: Request, get_response: Any) -> Response:
+    """Every error, even those Chalice writes itself, has the same JSON shape; nothing cached."""
+    response = uniform_error_body(get_response(event))
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+# -- restaurants ----------------------------------------------------------------------------
+
+
+@app.route("/restaurants", methods=["POST"])
+@api.guard(Access.ADMIN)
+def create_restaurant() -> Response:
+    restaurant = bootstrap.restaurant_admin().create(api.body(NewRestaurant))
+    location = f"/restaurants/{restaurant.id}"
+    return Response(restaurant.admin_view(), status_code=201, headers={"Location": location})
+
+
+@app.route(RESTAURANT, methods=["PUT"])
+@api.guard(Access.ADMIN)
+def replace_restaurant(restaurant_id: str) -> dict[str, Any]:
+    settings = api.body(RestaurantSettings)
+    return bootstrap.restaurant_admin().replace(restaurant_id, settings).admin_view()
+
+
+@app.route(RESTAURANT, methods=["GET"])
+@api.guard(Access.PUBLIC)
+def restaurant_profile(restaurant_id: str) -> dict[str, Any]:
+    return bootstrap.restaurant_admin().get(restaurant_id).public_profile()
+
+
+@app.route(RESTAURANT + "/staff-tokens", methods=["POST"])
+@api.guard(Access.ADMIN)
+def issue_staff_token(restaurant_id: str) -> Response:
+    label = api.body(IssueStaffToken).label
+    issued = bootstrap.restaurant_admin().issue_staff_token(restaurant_id, label)
+    return Response(issued.view(), status_code=201)
+
+
+@app.route(RESTAURANT + "/staff-tokens", methods=["GET"])
+@api.guard(Access.ADMIN)
+def list_staff_tokens(restaurant_id: str) -> dict[str, Any]:
+    tokens = bootstrap.restaurant_admin().staff_tokens(restaurant_id)
+    return {"staff_tokens": [token.view() for token in tokens]}
+
+
+@app.route(RESTAURANT + "/staff-tokens/{token_id}", methods=["DELETE"])
+@api.guard(Access.ADMIN)
+def revoke_staff_token(restaurant_id: str, token_id: str) -> Response:
+    bootstrap.restaurant_admin().revoke_staff_token(restaurant_id, token_id)
+    return Response(body="", status_code=204)
+
+
+@app.route(RESTAURANT + "/availability", methods=["GET"])
+@api.guard(Access.PUBLIC)
+def availability(restaurant_id: str) -> dict[str, Any]:
+    query = api.query(AvailabilityQuery)
+    return bootstrap.reservation_desk().availability(restaurant_id, query.date, query.party_size)
+
+
+# -- reservations ---------------------------------------------------------------------------
+
+
+@app.route(RESTAURANT + "/reservations", methods=["POST"])
+@api.guard(Access.PUBLIC)
+def request_reservation(restaurant_id: str) -> Response:
+    command = api.body(RequestReservation)
+    booking = bootstrap.reservation_desk().request(
+        restaurant_id, command, api.header("idempotency-key")
+    )
+    headers: dict[str, str | list[str]] = {
+        "Location": f"/restaurants/{restaurant_id}/reservations/{booking.reservation.id}"
+    }
+    if booking.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(booking.view(), status_code=201, headers=headers)
+
+
+@app.route(RESTAURANT + "/reservations", methods=["GET"])
+@api.guard(Access.STAFF)
+def day_sheet(restaurant_id: str) -> dict[str, Any]:
+    query = api.query(DaySheetQuery)
+    sheet = bootstrap.reservation_desk().day_sheet(restaurant_id, query.date, query.status)
+    return {"date": query.date.isoformat(), "reservations": [r.public() for r in sheet]}
+
+
+@app.route(RESERVATION, methods=["GET"])
+@api.guard(Access.GUEST_OR_STAFF)
+def get_reservation(restaurant_id: str, reservation_id: str) -> dict[str, Any]:
+    return bootstrap.reservation_desk().get(restaurant_id, reservation_id).public()
+
+
+@app.route(RESERVATION + "/cancel", methods=["POST"])
+@api.guard(Access.GUEST_OR_STAFF)
+def cancel_reservation(restaurant_id: str, reservation_id: str) -> dict[str, Any]:
+    desk = bootstrap.reservation_desk()
+    return desk.cancel(restaurant_id, reservation_id, by=api.principal.actor).public()
+
+
+@app.route(RESERVATION + "/accept", methods=["POST"])
+@api.guard(Access.STAFF)
+def accept_reservation(restaurant_id: str, reservation_id: str) -> dict[str, Any]:
+    return bootstrap.reservation_desk().accept(restaurant_id, reservation_id).public()
+
+
+@app.route(RESERVATION + "/decline", methods=["POST"])
+@api.guard(Access.STAFF)
+def decline_reservation(restaurant_id: str, reservation_id: str) -> dict[str, Any]:
+    reason = api.body(DeclineReservation, optional=True).reason
+    return bootstrap.reservation_desk().decline(restaurant_id, reservation_id, reason).public()

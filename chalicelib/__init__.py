@@ -1,0 +1,1 @@
+"""Restaurant reservations: domain, services and AWS adapters shipped in the Lambda package."""

@@ -1,0 +1,117 @@
+"""Who may call what. Every route declares one `Access`; `Authenticator.authorize` is the one
+place that checks it (admin token, per-restaurant staff tokens, guests' manage tokens)."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Literal
+
+from chalicelib.errors import Forbidden, NotFound, Unauthenticated
+from chalicelib.ports import StaffToken
+from chalicelib.tokens import digest, same_digest
+
+
+class Access(Enum):
+    PUBLIC = "public"
+    ADMIN = "admin"
+    STAFF = "staff"  # staff of the restaurant in the path, or an admin
+    GUEST_OR_STAFF = "guest_or_staff"  # the reservation's manage token, or staff
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: Literal["public", "admin", "staff", "guest"]
+    restaurant_id: str | None = None
+    token_id: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """Who did it, as recorded on a reservation ("guest" or "staff")."""
+        return "guest" if self.role == "guest" else "staff"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a request presents: the Authorization header and a `?token=` manage token."""
+
+    authorization: str | None = None
+    manage_token: str | None = None
+
+
+class Authenticator:
+    def __init__(
+        self,
+        admin_token: Callable[[], str],
+        find_staff_token: Callable[[str], StaffToken | None],
+        manage_token_digest: Callable[[str, str], str | None],
+    ) -> None:
+        self._admin_token = admin_token
+        self._find_staff_token = find_staff_token
+        self._manage_token_digest = manage_token_digest
+
+    def authorize(
+        self,
+        access: Access,
+        credentials: Credentials,
+        restaurant_id: str | None = None,
+        reservation_id: str | None = None,
+    ) -> Principal:
+        """The caller, or Unauthenticated (401) / Forbidden (403)."""
+        if access is Access.PUBLIC:
+            return Principal("public")
+        bearer = _bearer(credentials.authorization)
+        if access is Access.ADMIN:
+            if bearer is not None and self._is_admin(bearer):
+                return Principal("admin")
+            if bearer is not None and self._find_staff_token(digest(bearer)) is not None:
+                raise Forbidden("this needs the admin token, not a staff token")
+            raise Unauthenticated("send the admin token as 'Authorization: Bearer <token>'")
+        if bearer is not None or access is Access.STAFF:
+            return self._staff(bearer, restaurant_id)
+        return self._guest(credentials.manage_token, restaurant_id, reservation_id)
+
+    def _is_admin(self, bearer: str) -> bool:
+        expected = self._admin_token()
+        # An unset admin token must never match anything (fail closed).
+        return bool(expected) and hmac.compare_digest(digest(bearer), digest(expected))
+
+    def _staff(self, bearer: str | None, restaurant_id: str | None) -> Principal:
+        if bearer is None:
+            raise Unauthenticated("send a staff token as 'Authorization: Bearer <token>'")
+        if self._is_admin(bearer):
+            return Principal("admin", restaurant_id)
+        token = self._find_staff_token(digest(bearer))
+        if token is None:
+            raise Unauthenticated("unknown or revoked token")
+        if token.restaurant_id != restaurant_id:
+            raise Forbidden("this staff token belongs to another restaurant")
+        return Principal("staff", token.restaurant_id, token.token_id)
+
+    def _guest(
+        self, manage_token: str | None, restaurant_id: str | None, reservation_id: str | None
+    ) -> Principal:
+        if not manage_token:
+            raise Unauthenticated(
+                "send the reservation's manage token as '?token=<manage_token>', "
+                "or a staff token as 'Authorization: Bearer <token>'"
+            )
+        if restaurant_id is None or reservation_id is None:
+            raise Forbidden("a manage token only opens its own reservation")
+        stored = self._manage_token_digest(restaurant_id, reservation_id)
+        if stored is None:
+            raise NotFound(f"no reservation {reservation_id!r}", field="reservation_id")
+        if not same_digest(manage_token, stored):
+            raise Forbidden("this manage token does not open this reservation", field="token")
+        return Principal("guest", restaurant_id)
+
+
+def _bearer(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
+    return value.strip()

@@ -1,0 +1,195 @@
+"""HTTP glue for the Chalice routes: access checks, body and query parsing, and the one table
+that turns errors into `{"error": {"code", "message", "field"}}` responses."""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from chalice.app import Chalice, Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.access import Access, Authenticator, Credentials, Principal
+from chalicelib.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unauthenticated,
+)
+
+Model = TypeVar("Model", bound=BaseModel)
+View = Callable[..., Any]
+
+MAX_BODY_BYTES = 16 * 1024
+
+# The only mapping from domain errors to HTTP status codes.
+STATUS_OF: tuple[tuple[type[DomainError], int], ...] = (
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (Invalid, 422),
+)
+# Chalice answers some requests itself (wrong method, media type, crashes); same shape for those.
+_CHALICE_CODES = {
+    "UnsupportedMediaType": "unsupported_media_type",
+    "MethodNotAllowedError": "method_not_allowed",
+    "BadRequest": "bad_request",
+    "InternalServerError": "internal_error",
+}
+
+
+class HttpError(Exception):
+    """A problem with the HTTP request itself (body too large, not JSON)."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.field = status, code, message, field
+
+
+def error_response(
+    status: int, code: str, message: str, field: str | None = None, **extra: Any
+) -> Response:
+    return Response(
+        body={"error": {"code": code, "message": message, "field": field, **extra}},
+        status_code=status,
+        headers={"Content-Type": "application/json"},
+    )
+
+
+def domain_error_response(error: DomainError) -> Response:
+    status = next(code for kind, code in STATUS_OF if isinstance(error, kind))
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    response = error_response(status, error.code, error.message, error.field)
+    response.headers.update(headers)
+    return response
+
+
+def validation_error_response(error: ValidationError, prefix: str = "") -> Response:
+    problems = [
+        (_field_name(prefix, problem["loc"]), _message(problem))
+        for problem in error.errors(include_url=False)
+    ]
+    field, text = problems[0]
+    details = [{"field": name, "message": message} for name, message in problems]
+    message = f"{field}: {text}" if field else text
+    return error_response(422, "validation_error", message, field, details=details)
+
+
+def _field_name(prefix: str, location: tuple[int | str, ...]) -> str | None:
+    parts = [str(part) for part in location]
+    if prefix:
+        parts.insert(0, prefix)
+    return ".".join(parts) or None
+
+
+def _message(problem: Any) -> str:
+    text = str(problem["msg"])
+    for noise in ("Value error, ", "Assertion failed, "):
+        text = text.removeprefix(noise)
+    return text
+
+
+def uniform_error_body(response: Response) -> Response:
+    """Rewrite Chalice's own `{"Code", "Message"}` errors into this API's error shape."""
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
+        code = _CHALICE_CODES.get(str(body["Code"]), "error")
+        return error_response(response.status_code, code, str(body.get("Message", "")))
+    return response
+
+
+class Api:
+    """Guards views and reads requests for one Chalice app."""
+
+    def __init__(
+        self,
+        app: Chalice,
+        authenticator: Callable[[], Authenticator],
+        max_body_bytes: int = MAX_BODY_BYTES,
+    ) -> None:
+        self._app = app
+        self._authenticator = authenticator
+        self._max_body_bytes = max_body_bytes
+        self._principal: contextvars.ContextVar[Principal] = contextvars.ContextVar("principal")
+
+    def guard(self, access: Access) -> Callable[[View], View]:
+        """Authorize the caller for `access`, then run the view; any error becomes JSON."""
+
+        def decorate(view: View) -> View:
+            @functools.wraps(view)
+            def guarded(**path: str) -> Any:
+                try:
+                    principal = self._authorize(access, path)
+                    token = self._principal.set(principal)
+                    try:
+                        return view(**path)
+                    finally:
+                        self._principal.reset(token)
+                except HttpError as error:
+                    return error_response(error.status, error.code, error.message, error.field)
+                except ValidationError as error:
+                    return validation_error_response(error)
+                except DomainError as error:
+                    return domain_error_response(error)
+
+            guarded.access = access  # type: ignore[attr-defined]
+            return guarded
+
+        return decorate
+
+    def _authorize(self, access: Access, path: dict[str, str]) -> Principal:
+        request = self._app.current_request
+        assert request is not None
+        query = dict(request.query_params or {})
+        credentials = Credentials(
+            authorization=request.headers.get("authorization"),
+            manage_token=query.get("token"),
+        )
+        return self._authenticator().authorize(
+            access, credentials, path.get("restaurant_id"), path.get("reservation_id")
+        )
+
+    @property
+    def principal(self) -> Principal:
+        return self._principal.get()
+
+    def body(self, model: type[Model], *, optional: bool = False) -> Model:
+        """The JSON body validated as `model` (400 not JSON, 413 too large, 422 invalid)."""
+        request = self._app.current_request
+        assert request is not None
+        raw = request.raw_body or b""
+        if len(raw) > self._max_body_bytes:
+            raise HttpError(
+                413, "body_too_large", f"the body must be at most {self._max_body_bytes} bytes"
+            )
+        if not raw.strip():
+            if optional:
+                return model.model_validate({})
+            raise HttpError(400, "body_required", "send a JSON object as the request body")
+        try:
+            data = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise HttpError(400, "malformed_json", f"the body is not valid JSON: {error}") from None
+        if not isinstance(data, dict):
+            raise HttpError(400, "malformed_json", "the body must be a JSON object")
+        return model.model_validate(data)
+
+    def query(self, model: type[Model]) -> Model:
+        """The query string validated as `model` (422 naming the parameter)."""
+        request = self._app.current_request
+        assert request is not None
+        params = dict(request.query_params or {})
+        params.pop("token", None)  # credentials, checked by the guard
+        return model.model_validate(params)
+
+    def header(self, name: str) -> str | None:
+        request = self._app.current_request
+        assert request is not None
+        value = request.headers.get(name)
+        return None if value is None else str(value)

@@ -1,0 +1,87 @@
+"""What the services need from storage. The DynamoDB adapter and the tests' in-memory fake
+both honour this contract (the same contract tests run against both)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from chalicelib.reservations import Reservation
+from chalicelib.restaurants import Restaurant
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """Remembers which reservation an Idempotency-Key created, and from which request."""
+
+    restaurant_id: str
+    key_digest: str
+    fingerprint: str
+    reservation_id: str
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class StaffToken:
+    token_id: str
+    restaurant_id: str
+    label: str
+    token_digest: str
+    created_at: datetime
+
+    def view(self) -> dict[str, str]:
+        return {
+            "id": self.token_id,
+            "restaurant_id": self.restaurant_id,
+            "label": self.label,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+class IdempotencyKeyTaken(Exception):
+    """Another request claimed the same Idempotency-Key first (a concurrent retry)."""
+
+
+class Store(Protocol):
+    def add_restaurant(self, restaurant: Restaurant) -> None:
+        """Raises AlreadyExists when the id is taken."""
+
+    def replace_restaurant(self, restaurant: Restaurant) -> None:
+        """Stores `restaurant` if the stored one has version `restaurant.version - 1`;
+        raises ConcurrentUpdate otherwise."""
+
+    def get_restaurant(self, restaurant_id: str) -> Restaurant | None: ...
+
+    def add_reservation(
+        self, reservation: Reservation, *, capacity: int, idempotency: IdempotencyRecord | None
+    ) -> None:
+        """Atomically: store the reservation, add its covers to every grid cell it occupies
+        unless one would exceed `capacity` (SlotFull), and claim the idempotency key
+        (IdempotencyKeyTaken). All or nothing."""
+
+    def get_reservation(self, restaurant_id: str, reservation_id: str) -> Reservation | None: ...
+
+    def save_transition(self, before: Reservation, after: Reservation) -> None:
+        """Atomically store `after` if the stored version is still `before.version`
+        (ConcurrentUpdate otherwise), releasing the covers when `after` no longer holds them."""
+
+    def reservations_on(self, restaurant_id: str, day: date) -> list[Reservation]:
+        """Reservations whose local date is `day`, sorted by start time."""
+
+    def covers_held(
+        self, restaurant_id: str, start: datetime, end: datetime
+    ) -> dict[datetime, int]:
+        """Covers held per UTC grid cell in [start, end)."""
+
+    def get_idempotency(self, restaurant_id: str, key_digest: str) -> IdempotencyRecord | None: ...
+
+    def add_staff_token(self, token: StaffToken) -> None: ...
+
+    def find_staff_token(self, token_digest: str) -> StaffToken | None: ...
+
+    def staff_tokens(self, restaurant_id: str) -> list[StaffToken]: ...
+
+    def revoke_staff_token(self, restaurant_id: str, token_id: str) -> None:
+        """Raises NotFound when the restaurant has no such token."""

@@ -1,0 +1,181 @@
+"""Reservations: the guest's request, the stored reservation and its status machine."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from chalicelib.errors import InvalidTransition
+
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+class Status(StrEnum):
+    PENDING = "PENDING"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    CANCELLED = "CANCELLED"
+
+
+# Allowed transitions; anything else is a 409 naming the current status.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.PENDING: frozenset({Status.ACCEPTED, Status.DECLINED, Status.CANCELLED}),
+    Status.ACCEPTED: frozenset({Status.CANCELLED}),
+    Status.DECLINED: frozenset(),
+    Status.CANCELLED: frozenset(),
+}
+# Statuses whose covers count against capacity.
+HOLDS_COVERS = frozenset({Status.PENDING, Status.ACCEPTED})
+
+
+def _no_control_characters(value: str, *, allow_newlines: bool) -> str:
+    allowed = {"\n", "\t", "\r"} if allow_newlines else set()
+    for char in value:
+        if unicodedata.category(char) == "Cc" and char not in allowed:
+            raise ValueError(f"must not contain control characters (found U+{ord(char):04X})")
+    return value
+
+
+class Guest(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    email: EmailStr
+    phone: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, value: str) -> str:
+        return _no_control_characters(value, allow_newlines=False)
+
+    @field_validator("phone")
+    @classmethod
+    def _e164(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        compact = re.sub(r"[\s().-]", "", value)
+        if not _E164.match(compact):
+            raise ValueError("must be an international number in E.164 form, e.g. +33612345678")
+        return compact
+
+
+class RequestReservation(BaseModel):
+    """A guest's request for a table (body of POST /restaurants/{id}/reservations)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    guest: Guest
+    party_size: Annotated[int, Field(strict=True, ge=1, le=1000)]
+    starts_at: datetime
+    notes: Annotated[str | None, Field(max_length=500)] = None
+
+    @field_validator("starts_at", mode="before")
+    @classmethod
+    def _iso_8601(cls, value: Any) -> datetime:
+        if not isinstance(value, str):
+            raise ValueError("must be an ISO 8601 date and time string, e.g. 2026-12-24T19:30")
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                "must be an ISO 8601 date and time, e.g. 2026-12-24T19:30 or "
+                "2026-12-24T19:30:00+01:00"
+            ) from None
+        if "T" not in value.upper() and " " not in value:
+            raise ValueError("needs a time of day, e.g. 2026-12-24T19:30")
+        return parsed
+
+    @field_validator("notes")
+    @classmethod
+    def _clean_notes(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        return _no_control_characters(value, allow_newlines=True) or None
+
+
+class Reservation(BaseModel):
+    """A stored reservation. `starts_at` carries the restaurant's offset; `starts_at_utc` is the
+    same instant in UTC (what sorts and what capacity is counted on)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    restaurant_id: str
+    guest: Guest
+    party_size: int
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    notes: str | None = None
+    status: Status = Status.PENDING
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+    decline_reason: str | None = None
+    cancelled_by: str | None = None
+    manage_token_hash: str
+
+    @property
+    def starts_at_utc(self) -> datetime:
+        return self.starts_at.astimezone(UTC)
+
+    @property
+    def local_date(self) -> date:
+        return self.starts_at.date()
+
+    @property
+    def holds_covers(self) -> bool:
+        return self.status in HOLDS_COVERS
+
+    @property
+    def dining_minutes(self) -> int:
+        return int((self.ends_at - self.starts_at) / timedelta(minutes=1))
+
+    def moved_to(
+        self,
+        status: Status,
+        *,
+        now: datetime,
+        decline_reason: str | None = None,
+        cancelled_by: str | None = None,
+    ) -> Reservation:
+        """The reservation after a status change, or InvalidTransition (409)."""
+        if status not in TRANSITIONS[self.status]:
+            raise InvalidTransition(
+                f"reservation is {self.status.value} and cannot become {status.value}",
+                field="status",
+            )
+        return self.model_copy(
+            update={
+                "status": status,
+                "updated_at": now,
+                "version": self.version + 1,
+                "decline_reason": decline_reason,
+                "cancelled_by": cancelled_by,
+            }
+        )
+
+    def public(self) -> dict[str, Any]:
+        """The view guests and staff get (never the token hash)."""
+        body = self.model_dump(mode="json", exclude={"manage_token_hash"})
+        body["starts_at_utc"] = self.starts_at_utc.isoformat().replace("+00:00", "Z")
+        return body
+
+
+class DeclineReservation(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    reason: Annotated[str | None, Field(max_length=500)] = None
+
+    @field_validator("reason")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return _no_control_characters(value, allow_newlines=True) or None

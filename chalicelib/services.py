@@ -1,0 +1,328 @@
+"""Use cases: what guests, staff and administrators can do. Storage comes in through `Store`."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from chalicelib import restaurants as rules
+from chalicelib.errors import ConcurrentUpdate, IdempotencyKeyReused, Invalid, NotFound
+from chalicelib.ids import is_id, new_id
+from chalicelib.ports import IdempotencyKeyTaken, IdempotencyRecord, StaffToken, Store
+from chalicelib.reservations import RequestReservation, Reservation, Status
+from chalicelib.restaurants import NewRestaurant, Restaurant, RestaurantSettings
+from chalicelib.tokens import ManageTokens, digest, new_staff_token
+
+Clock = Callable[[], datetime]
+IDEMPOTENCY_TTL = timedelta(hours=24)
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Booking:
+    """The answer to a booking request. `replayed` is true when an Idempotency-Key matched an
+    earlier request and nothing new was created."""
+
+    reservation: Reservation
+    manage_token: str
+    replayed: bool
+
+    def view(self) -> dict[str, Any]:
+        return {**self.reservation.public(), "manage_token": self.manage_token}
+
+
+@dataclass(frozen=True)
+class IssuedStaffToken:
+    token: StaffToken
+    secret: str
+
+    def view(self) -> dict[str, str]:
+        return {**self.token.view(), "token": self.secret}
+
+
+class RestaurantAdmin:
+    """Administrators create and edit restaurants and issue staff tokens."""
+
+    def __init__(self, store: Store, clock: Clock = utc_now) -> None:
+        self._store = store
+        self._clock = clock
+
+    def create(self, spec: NewRestaurant) -> Restaurant:
+        now = self._clock()
+        restaurant = Restaurant(**spec.model_dump(), version=1, created_at=now, updated_at=now)
+        self._store.add_restaurant(restaurant)
+        return restaurant
+
+    def replace(self, restaurant_id: str, settings: RestaurantSettings) -> Restaurant:
+        current = self.get(restaurant_id)
+        updated = Restaurant(
+            **settings.model_dump(),
+            id=restaurant_id,
+            version=current.version + 1,
+            created_at=current.created_at,
+            updated_at=self._clock(),
+        )
+        self._store.replace_restaurant(updated)
+        return updated
+
+    def get(self, restaurant_id: str) -> Restaurant:
+        restaurant = self._store.get_restaurant(restaurant_id)
+        if restaurant is None:
+            raise NotFound(f"no restaurant {restaurant_id!r}", field="restaurant_id")
+        return restaurant
+
+    def issue_staff_token(self, restaurant_id: str, label: str) -> IssuedStaffToken:
+        self.get(restaurant_id)
+        secret = new_staff_token()
+        token = StaffToken(
+            token_id=new_id(),
+            restaurant_id=restaurant_id,
+            label=label,
+            token_digest=digest(secret),
+            created_at=self._clock(),
+        )
+        self._store.add_staff_token(token)
+        return IssuedStaffToken(token=token, secret=secret)
+
+    def staff_tokens(self, restaurant_id: str) -> list[StaffToken]:
+        self.get(restaurant_id)
+        return self._store.staff_tokens(restaurant_id)
+
+    def revoke_staff_token(self, restaurant_id: str, token_id: str) -> None:
+        self._store.revoke_staff_token(restaurant_id, token_id)
+
+
+class ReservationDesk:
+    """Guests book and cancel; staff accept, decline, cancel and list."""
+
+    def __init__(self, store: Store, manage_tokens: ManageTokens, clock: Clock = utc_now) -> None:
+        self._store = store
+        self._tokens = manage_tokens
+        self._clock = clock
+
+    # -- guests ---------------------------------------------------------------------------
+
+    def request(
+        self,
+        restaurant_id: str,
+        command: RequestReservation,
+        idempotency_key: str | None = None,
+    ) -> Booking:
+        """Book a table: one atomic write, or a replay of the booking the same
+        Idempotency-Key made before."""
+        restaurant = self._restaurant(restaurant_id)
+        claim = self._idempotency_claim(restaurant_id, command, idempotency_key)
+        if claim is not None:
+            earlier = self._replay(claim)
+            if earlier is not None:
+                return earlier
+        reservation = self._new_reservation(restaurant, command)
+        if claim is not None:
+            claim = dataclasses.replace(claim, reservation_id=reservation.id)
+        try:
+            self._store.add_reservation(
+                reservation, capacity=restaurant.capacity, idempotency=claim
+            )
+        except IdempotencyKeyTaken:
+            assert claim is not None
+            replay = self._replay(claim)
+            if replay is None:  # claimed and expired between two reads: vanishingly rare
+                raise ConcurrentUpdate(
+                    "a request with this Idempotency-Key is in progress; retry", field=None
+                ) from None
+            return replay
+        return Booking(reservation, self._manage_token(reservation), replayed=False)
+
+    def availability(self, restaurant_id: str, day: date, party_size: int) -> dict[str, Any]:
+        """The day's seatings and whether a party of `party_size` can book each one now."""
+        restaurant = self._restaurant(restaurant_id)
+        rules.check_party_size(restaurant, party_size)
+        starts = rules.seatings(restaurant, day)
+        held: dict[datetime, int] = {}
+        if starts:
+            span_end = starts[-1] + timedelta(minutes=restaurant.dining_minutes)
+            held = self._store.covers_held(restaurant_id, starts[0], span_end)
+        now = self._clock()
+        slots = []
+        for start in starts:
+            cells = rules.occupied_cells(start, restaurant.dining_minutes)
+            fits = all(held.get(cell, 0) + party_size <= restaurant.capacity for cell in cells)
+            slots.append(
+                {
+                    "starts_at": start.isoformat(),
+                    "available": fits and _bookable(restaurant, start, now),
+                }
+            )
+        return {
+            "restaurant_id": restaurant_id,
+            "date": day.isoformat(),
+            "party_size": party_size,
+            "timezone": restaurant.timezone,
+            "slots": slots,
+        }
+
+    # -- guests and staff -----------------------------------------------------------------
+
+    def get(self, restaurant_id: str, reservation_id: str) -> Reservation:
+        reservation = (
+            self._store.get_reservation(restaurant_id, reservation_id)
+            if is_id(reservation_id)
+            else None
+        )
+        if reservation is None:
+            raise NotFound(f"no reservation {reservation_id!r}", field="reservation_id")
+        return reservation
+
+    def manage_token_digest(self, restaurant_id: str, reservation_id: str) -> str | None:
+        """For guest authentication: the stored digest of the reservation's manage token."""
+        try:
+            return self.get(restaurant_id, reservation_id).manage_token_hash
+        except NotFound:
+            return None
+
+    def cancel(self, restaurant_id: str, reservation_id: str, *, by: str) -> Reservation:
+        """Cancel; guests only until the seating time, staff at any time."""
+
+        def guest_deadline(reservation: Reservation) -> None:
+            if by == "guest" and reservation.starts_at <= self._clock():
+                raise Invalid(
+                    "the seating time has passed; please contact the restaurant",
+                    field="reservation_id",
+                    code="too_late_to_cancel",
+                )
+
+        return self._move(
+            restaurant_id, reservation_id, Status.CANCELLED, cancelled_by=by, check=guest_deadline
+        )
+
+    # -- staff ----------------------------------------------------------------------------
+
+    def accept(self, restaurant_id: str, reservation_id: str) -> Reservation:
+        return self._move(restaurant_id, reservation_id, Status.ACCEPTED)
+
+    def decline(self, restaurant_id: str, reservation_id: str, reason: str | None) -> Reservation:
+        return self._move(restaurant_id, reservation_id, Status.DECLINED, decline_reason=reason)
+
+    def day_sheet(
+        self, restaurant_id: str, day: date, statuses: Iterable[Status] = ()
+    ) -> list[Reservation]:
+        """A day's reservations, by time, optionally only some statuses."""
+        self._restaurant(restaurant_id)
+        wanted = set(statuses)
+        return [
+            r
+            for r in self._store.reservations_on(restaurant_id, day)
+            if not wanted or r.status in wanted
+        ]
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _restaurant(self, restaurant_id: str) -> Restaurant:
+        restaurant = self._store.get_restaurant(restaurant_id)
+        if restaurant is None:
+            raise NotFound(f"no restaurant {restaurant_id!r}", field="restaurant_id")
+        return restaurant
+
+    def _new_reservation(self, restaurant: Restaurant, command: RequestReservation) -> Reservation:
+        now = self._clock()
+        rules.check_party_size(restaurant, command.party_size)
+        starts_at = rules.localize(command.starts_at, restaurant.zone)
+        rules.check_booking_window(restaurant, starts_at, now)
+        rules.check_seating(restaurant, starts_at)
+        reservation_id = new_id()
+        return Reservation(
+            id=reservation_id,
+            restaurant_id=restaurant.id,
+            guest=command.guest,
+            party_size=command.party_size,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(minutes=restaurant.dining_minutes),
+            timezone=restaurant.timezone,
+            notes=command.notes,
+            status=Status.PENDING,
+            created_at=now,
+            updated_at=now,
+            version=1,
+            manage_token_hash=digest(self._tokens.for_reservation(restaurant.id, reservation_id)),
+        )
+
+    def _manage_token(self, reservation: Reservation) -> str:
+        return self._tokens.for_reservation(reservation.restaurant_id, reservation.id)
+
+    def _idempotency_claim(
+        self, restaurant_id: str, command: RequestReservation, key: str | None
+    ) -> IdempotencyRecord | None:
+        if key is None:
+            return None
+        if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
+            raise Invalid(
+                f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY_LENGTH} printable characters",
+                field="Idempotency-Key",
+            )
+        fingerprint = hashlib.sha256(command.model_dump_json().encode()).hexdigest()
+        now = self._clock()
+        return IdempotencyRecord(
+            restaurant_id=restaurant_id,
+            key_digest=digest(key),
+            fingerprint=fingerprint,
+            reservation_id="",  # set once the reservation exists
+            created_at=now,
+            expires_at=now + IDEMPOTENCY_TTL,
+        )
+
+    def _replay(self, claim: IdempotencyRecord) -> Booking | None:
+        """The earlier booking for the same key, None if the key is unused or expired."""
+        earlier = self._store.get_idempotency(claim.restaurant_id, claim.key_digest)
+        if earlier is None or earlier.expires_at < self._clock():
+            return None
+        if earlier.fingerprint != claim.fingerprint:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was already used with a different request body; "
+                "use a new key for a new booking",
+                field="Idempotency-Key",
+            )
+        reservation = self.get(claim.restaurant_id, earlier.reservation_id)
+        return Booking(reservation, self._manage_token(reservation), replayed=True)
+
+    def _move(
+        self,
+        restaurant_id: str,
+        reservation_id: str,
+        status: Status,
+        *,
+        check: Callable[[Reservation], None] | None = None,
+        decline_reason: str | None = None,
+        cancelled_by: str | None = None,
+    ) -> Reservation:
+        # Optimistic concurrency: re-read and re-decide when another writer got in first.
+        for _ in range(3):
+            before = self.get(restaurant_id, reservation_id)
+            if check is not None:
+                check(before)
+            after = before.moved_to(
+                status, now=self._clock(), decline_reason=decline_reason, cancelled_by=cancelled_by
+            )
+            try:
+                self._store.save_transition(before, after)
+            except ConcurrentUpdate:
+                continue
+            return after
+        raise ConcurrentUpdate(
+            "the reservation is being changed by someone else; retry", field="reservation_id"
+        )
+
+
+def _bookable(restaurant: Restaurant, start: datetime, now: datetime) -> bool:
+    try:
+        rules.check_booking_window(restaurant, start, now)
+    except Invalid:
+        return False
+    return True

@@ -1,0 +1,1 @@
+"""Development-only tooling: the embedded AWS emulator and the local runtime. Never shipped."""

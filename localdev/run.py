@@ -1,0 +1,176 @@
+"""`make run`: the whole service on this machine, no AWS account, no Docker.
+
+Starts the embedded AWS emulator, provisions the resources from infra/resources.yaml, seeds
+the demo restaurant, and serves the API with `chalice local --stage local`. Ctrl-C stops it all.
+
+    python -m localdev.run                 # everything
+    python -m localdev.run --no-api        # emulator only; run `chalice local --stage local`
+                                           # yourself in a second terminal
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from localdev.emulator import REGION, Emulator, serialize_dynamodb_requests, write_aws_profile
+from localdev.provision import ROOT, provision, store_secrets
+from localdev.seed import DEMO_ID, seed_demo
+
+STATE_DIR = ROOT / ".localdev"
+PROFILE = "reservations-local"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    busy = [port for port in (args.aws_port, args.api_port) if _in_use(args.host, port)]
+    if args.no_api:
+        busy = [port for port in busy if port != args.api_port]
+    if busy:
+        print(
+            f"Port {', '.join(map(str, busy))} on {args.host} is already in use: is `make run` "
+            "already running in another terminal? Stop it with Ctrl-C there, or choose other "
+            "ports with LOCAL_API_PORT / LOCAL_AWS_PORT.",
+            file=sys.stderr,
+        )
+        return 1
+    with _lifetime() as stopping:
+        emulator = Emulator(args.host, args.aws_port)
+        started = time.monotonic()
+        emulator.start()
+        tokens = _prepare(emulator)
+        api = None if args.no_api else _start_api(args.host, args.api_port)
+        _banner(args, emulator, tokens, time.monotonic() - started)
+        try:
+            while not stopping.is_set():
+                if api is not None and api.poll() is not None:
+                    print(f"chalice local exited with status {api.returncode}", file=sys.stderr)
+                    return api.returncode or 1
+                stopping.wait(0.5)
+        finally:
+            if api is not None:
+                _stop(api)
+            emulator.stop()
+            print("Stopped: API and emulator are down.")
+    return 0
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--api-port", type=int, default=int(os.environ.get("LOCAL_API_PORT", 8000)))
+    parser.add_argument("--aws-port", type=int, default=int(os.environ.get("LOCAL_AWS_PORT", 4566)))
+    parser.add_argument("--no-api", action="store_true", help="do not start chalice local")
+    return parser.parse_args(argv)
+
+
+def _prepare(emulator: Emulator) -> dict[str, str]:
+    """Point this process and `chalice local` at the emulator, provision, seed."""
+    import boto3
+
+    from chalicelib.store_dynamodb import DynamoStore
+
+    write_aws_profile(STATE_DIR / "aws", emulator.endpoint, PROFILE)
+    session = boto3.session.Session(
+        aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION
+    )
+    session_with_endpoint = _EndpointSession(session, emulator.endpoint)
+    outputs = provision(session_with_endpoint)
+    tokens = {
+        "admin": os.environ.get("LOCAL_ADMIN_TOKEN") or "adm_" + secrets.token_urlsafe(24),
+        "staff": os.environ.get("LOCAL_STAFF_TOKEN") or "stf_" + secrets.token_urlsafe(24),
+        "signing": os.environ.get("LOCAL_SIGNING_KEY") or secrets.token_urlsafe(32),
+    }
+    store_secrets(session_with_endpoint, "local", tokens["admin"], tokens["signing"])
+    seed_demo(
+        DynamoStore(session_with_endpoint.client("dynamodb"), outputs["TableName"]), tokens["staff"]
+    )
+    return tokens
+
+
+class _EndpointSession:
+    """A boto3 session whose clients all talk to the emulator."""
+
+    def __init__(self, session: Any, endpoint: str) -> None:
+        self._session = session
+        self._endpoint = endpoint
+
+    def client(self, service: str) -> Any:
+        return self._session.client(service, endpoint_url=self._endpoint)
+
+
+def _start_api(host: str, port: int) -> subprocess.Popen[bytes]:
+    chalice = Path(sys.executable).parent / "chalice"
+    command = [str(chalice), "local", "--stage", "local", "--host", host, "--port", str(port)]
+    return subprocess.Popen(command, cwd=ROOT, start_new_session=True)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@contextlib.contextmanager
+def _lifetime() -> Iterator[threading.Event]:
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stopping
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def _banner(
+    args: argparse.Namespace, emulator: Emulator, tokens: dict[str, str], took: float
+) -> None:
+    api = f"http://{args.host}:{args.api_port}"
+    lines = [
+        "",
+        "Reservations service, running locally (stage 'local')",
+        f"  API            {api}" + ("  (not started: --no-api)" if args.no_api else ""),
+        f"  AWS emulator   {emulator.endpoint}",
+        f"  demo restaurant {DEMO_ID}: {api}/restaurants/{DEMO_ID}",
+        f"  admin token    {tokens['admin']}",
+        f"  staff token    {tokens['staff']}   (staff of {DEMO_ID})",
+        f"  ready in {took:.1f}s. Ctrl-C stops everything.",
+    ]
+    if args.no_api:
+        lines.append("  In another terminal: .venv/bin/chalice local --stage local")
+    print("\n".join(lines), flush=True)
+
+
+if __name__ == "__main__":
+    serialize_dynamodb_requests()
+    sys.exit(main())
