@@ -1,9 +1,11 @@
 """The embedded AWS emulator (moto) and the fixes that make it behave like AWS where it matters.
 
-DynamoDB serialises each request against an item; moto does not: its TransactWriteItems
-snapshots the table, and a failing transaction restores the snapshot, silently undoing what
-concurrent requests wrote meanwhile. `serialize_dynamodb_requests` makes every DynamoDB request
-atomic, as in AWS, so concurrency tests measure this service and not the emulator.
+DynamoDB serialises each request against an item; moto does not. Its TransactWriteItems
+deep-copies the table for rollback without a lock: under concurrent requests that copy crashes
+("dictionary changed size during iteration", seen here with 40 threads), and a failed
+transaction restores its copy over whatever other requests wrote meanwhile.
+`serialize_dynamodb_requests` makes every DynamoDB request atomic, as in AWS, so concurrency
+tests measure this service and not the emulator.
 """
 
 from __future__ import annotations
