@@ -114,7 +114,10 @@ class _EndpointSession:
 def _start_api(host: str, port: int) -> subprocess.Popen[bytes]:
     chalice = Path(sys.executable).parent / "chalice"
     command = [str(chalice), "local", "--stage", "local", "--host", host, "--port", str(port)]
-    return subprocess.Popen(command, cwd=ROOT, start_new_session=True)
+    # The local stage reads its secrets from the emulator's SSM, like AWS stages; a direct
+    # ADMIN_TOKEN or SIGNING_KEY left in the shell would win over them, so drop those.
+    env = {k: v for k, v in os.environ.items() if k not in {"ADMIN_TOKEN", "SIGNING_KEY"}}
+    return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -1,0 +1,195 @@
+"""`make run`'s launcher as a user starts it: a subprocess on free loopback ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Runtime:
+    process: subprocess.Popen[str]
+    api: str
+    api_port: int
+    aws_port: int
+    banner: str
+
+    def token(self, which: str) -> str:
+        match = re.search(rf"{which} token\s+(\S+)", self.banner)
+        assert match, self.banner
+        return match.group(1)
+
+    def call(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.api + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+
+def start(env: dict[str, str], api_port: int, aws_port: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "localdev.run",
+            "--api-port",
+            str(api_port),
+            "--aws-port",
+            str(aws_port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_until_serving(process: subprocess.Popen[str], api: str, timeout: float = 60) -> str:
+    """Read the banner, then poll the API until it answers."""
+    assert process.stdout is not None
+    banner: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            raise AssertionError("launcher exited:\n" + "".join(banner))
+        banner.append(line)
+        if "Ctrl-C stops everything" in line:
+            break
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(api + "/restaurants/demo-bistro", timeout=2).close()
+            return "".join(banner)
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("API never answered:\n" + "".join(banner))
+
+
+@pytest.fixture(scope="module")
+def runtime() -> Iterator[Runtime]:
+    api_port, aws_port = free_port(), free_port()
+    env = {**os.environ, "LOCAL_STAFF_TOKEN": "stf_e2e-fixed-staff-token"}
+    process = start(env, api_port, aws_port)
+    api = f"http://127.0.0.1:{api_port}"
+    try:
+        banner = wait_until_serving(process, api)
+        yield Runtime(process, api, api_port, aws_port, banner)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=20)
+
+
+def readme_booking_example() -> str:
+    text = (ROOT / "README.md").read_text()
+    marker = text.index("<!-- e2e: the block below")
+    block = text[marker:].split("```bash\n", 1)[1].split("```", 1)[0]
+    return block
+
+
+def test_the_readme_curl_example_books_the_demo_restaurant(runtime: Runtime) -> None:
+    script = readme_booking_example().replace("127.0.0.1:8000", f"127.0.0.1:{runtime.api_port}")
+    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["status"] == "PENDING" and body["manage_token"]
+    assert body["starts_at"].endswith(("T19:30:00+01:00", "T19:30:00+02:00"))
+    again = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30)
+    assert json.loads(again.stdout)["id"] == body["id"]  # same Idempotency-Key, same booking
+
+
+def test_fixed_staff_token_sees_accepts_and_guest_cancels(runtime: Runtime) -> None:
+    staff = {"Authorization": "Bearer " + runtime.token("staff")}
+    assert runtime.token("staff") == "stf_e2e-fixed-staff-token"
+    day = date.today() + timedelta(days=3)
+    guest = {"name": "Alan Turing", "email": "alan@example.com"}
+    status, booked = runtime.call(
+        "POST",
+        "/restaurants/demo-bistro/reservations",
+        {"guest": guest, "party_size": 4, "starts_at": f"{day}T12:30"},
+    )
+    assert status == 201
+    url = f"/restaurants/demo-bistro/reservations/{booked['id']}"
+    status, sheet = runtime.call(
+        "GET", f"/restaurants/demo-bistro/reservations?date={day}", headers=staff
+    )
+    assert status == 200 and booked["id"] in [r["id"] for r in sheet["reservations"]]
+    assert runtime.call("POST", url + "/accept", headers=staff)[1]["status"] == "ACCEPTED"
+    status, cancelled = runtime.call("POST", f"{url}/cancel?token={booked['manage_token']}")
+    assert (status, cancelled["status"]) == (200, "CANCELLED")
+    admin = {"Authorization": "Bearer " + runtime.token("admin")}
+    assert runtime.call("GET", "/restaurants/demo-bistro/staff-tokens", headers=admin)[0] == 200
+
+
+def test_concurrent_http_requests_never_overbook(runtime: Runtime) -> None:
+    day = date.today() + timedelta(days=5)
+    body = {
+        "guest": {"name": "Racer", "email": "r@example.com"},
+        "party_size": 8,
+        "starts_at": f"{day}T20:00",
+    }
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(
+            pool.map(
+                lambda _: runtime.call("POST", "/restaurants/demo-bistro/reservations", body)[0],
+                range(12),
+            )
+        )
+    assert sorted(statuses) == [201] * 5 + [409] * 7  # 40 covers = 5 parties of 8
+
+
+def test_a_second_launcher_says_the_ports_are_taken(runtime: Runtime) -> None:
+    second = start(dict(os.environ), runtime.api_port, runtime.aws_port)
+    output, _ = second.communicate(timeout=30)
+    assert second.returncode == 1
+    assert "already in use" in output and "make run" in output
+
+
+def test_ctrl_c_stops_everything_cleanly() -> None:
+    api_port, aws_port = free_port(), free_port()
+    process = start(dict(os.environ), api_port, aws_port)
+    api = f"http://127.0.0.1:{api_port}"
+    wait_until_serving(process, api)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=20)
+    assert process.returncode == 0, output
+    assert "Stopped" in output and "Traceback" not in output
+    for port in (api_port, aws_port):
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open"
