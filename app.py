@@ -3,8 +3,10 @@ each body translates and delegates to `chalicelib`."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from chalice.app import Chalice, Request, Response
 
 from chalicelib import bootstrap
@@ -15,6 +17,7 @@ from chalicelib.reservations import DeclineReservation, RequestReservation
 from chalicelib.restaurants import NewRestaurant, RestaurantSettings
 
 app = Chalice(app_name="reservations")
+logger = Logger(service="reservations")
 app.api.cors = True
 api = Api(app, bootstrap.authenticator)
 
@@ -24,9 +27,25 @@ RESERVATION = RESTAURANT + "/reservations/{reservation_id}"
 
 @app.middleware("http")
 def uniform_errors(event: Request, get_response: Any) -> Response:
-    """Every error, even those Chalice writes itself, has the same JSON shape; nothing cached."""
+    """Every error, even those Chalice writes itself, has the same JSON shape; nothing cached;
+    one structured log line per request."""
+    started = time.perf_counter()
     response = uniform_error_body(get_response(event))
     response.headers.setdefault("Cache-Control", "no-store")
+    params = event.uri_params or {}
+    log = logger.error if response.status_code >= 500 else logger.info
+    log(
+        "request",
+        method=event.method,
+        route=event.context.get("resourcePath"),
+        status=response.status_code,
+        duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        restaurant_id=params.get("restaurant_id"),
+        reservation_id=params.get("reservation_id"),
+        error_code=(response.body or {}).get("error", {}).get("code")
+        if isinstance(response.body, dict)
+        else None,
+    )
     return response
 
 

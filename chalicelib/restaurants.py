@@ -29,6 +29,11 @@ _SLUG = r"^[a-z0-9](?:[a-z0-9-]{1,62}[a-z0-9])$"
 _HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 
 
+def is_slug(text: str) -> bool:
+    """True when `text` could be a restaurant id (cheap guard before a lookup)."""
+    return re.match(_SLUG, text) is not None
+
+
 def minutes_of(hhmm: str) -> int:
     """'19:30' -> 1170. '24:00' is allowed as a closing time."""
     match = _HHMM.match(hhmm)

@@ -74,10 +74,7 @@ class RestaurantAdmin:
         return updated
 
     def get(self, restaurant_id: str) -> Restaurant:
-        restaurant = self._store.get_restaurant(restaurant_id)
-        if restaurant is None:
-            raise NotFound(f"no restaurant {restaurant_id!r}", field="restaurant_id")
-        return restaurant
+        return find_restaurant(self._store, restaurant_id)
 
     def issue_staff_token(self, restaurant_id: str, label: str) -> IssuedStaffToken:
         self.get(restaurant_id)
@@ -97,6 +94,9 @@ class RestaurantAdmin:
         return self._store.staff_tokens(restaurant_id)
 
     def revoke_staff_token(self, restaurant_id: str, token_id: str) -> None:
+        self.get(restaurant_id)
+        if not is_id(token_id):
+            raise NotFound(f"no staff token {token_id!r}", field="token_id")
         self._store.revoke_staff_token(restaurant_id, token_id)
 
 
@@ -174,7 +174,7 @@ class ReservationDesk:
     def get(self, restaurant_id: str, reservation_id: str) -> Reservation:
         reservation = (
             self._store.get_reservation(restaurant_id, reservation_id)
-            if is_id(reservation_id)
+            if is_id(reservation_id) and rules.is_slug(restaurant_id)
             else None
         )
         if reservation is None:
@@ -226,10 +226,7 @@ class ReservationDesk:
     # -- internals ------------------------------------------------------------------------
 
     def _restaurant(self, restaurant_id: str) -> Restaurant:
-        restaurant = self._store.get_restaurant(restaurant_id)
-        if restaurant is None:
-            raise NotFound(f"no restaurant {restaurant_id!r}", field="restaurant_id")
-        return restaurant
+        return find_restaurant(self._store, restaurant_id)
 
     def _new_reservation(self, restaurant: Restaurant, command: RequestReservation) -> Reservation:
         now = self._clock()
@@ -318,6 +315,14 @@ class ReservationDesk:
         raise ConcurrentUpdate(
             "the reservation is being changed by someone else; retry", field="reservation_id"
         )
+
+
+def find_restaurant(store: Store, restaurant_id: str) -> Restaurant:
+    """The restaurant, or NotFound (ids that cannot be slugs never reach the store)."""
+    restaurant = store.get_restaurant(restaurant_id) if rules.is_slug(restaurant_id) else None
+    if restaurant is None:
+        raise NotFound(f"no restaurant {restaurant_id!r}", field="restaurant_id")
+    return restaurant
 
 
 def _bookable(restaurant: Restaurant, start: datetime, now: datetime) -> bool:

@@ -167,10 +167,10 @@ def _banner(
         f"  demo restaurant {DEMO_ID}: {api}/restaurants/{DEMO_ID}",
         f"  admin token    {tokens['admin']}",
         f"  staff token    {tokens['staff']}   (staff of {DEMO_ID})",
-        f"  ready in {took:.1f}s. Ctrl-C stops everything.",
     ]
     if args.no_api:
         lines.append("  In another terminal: .venv/bin/chalice local --stage local")
+    lines.append(f"  ready in {took:.1f}s. Ctrl-C stops everything.")
     print("\n".join(lines), flush=True)
 
 

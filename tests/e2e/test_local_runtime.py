@@ -193,3 +193,64 @@ def test_ctrl_c_stops_everything_cleanly() -> None:
     for port in (api_port, aws_port):
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open"
+
+
+def test_plain_chalice_local_against_a_running_emulator() -> None:
+    """The two-terminal way: `localdev.run --no-api`, then `chalice local --stage local`."""
+    api_port, aws_port = free_port(), free_port()
+    emulator = subprocess.Popen(
+        [sys.executable, "-m", "localdev.run", "--no-api", "--aws-port", str(aws_port)],
+        cwd=ROOT,
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    chalice = None
+    try:
+        assert emulator.stdout is not None
+        banner = ""
+        while "Ctrl-C stops everything" not in banner:
+            line = emulator.stdout.readline()
+            assert line, banner
+            banner += line
+        assert "chalice local --stage local" in banner
+        chalice = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "chalice"),
+                "local",
+                "--stage",
+                "local",
+                "--port",
+                str(api_port),
+            ],
+            cwd=ROOT,
+            env={k: v for k, v in os.environ.items() if k != "ADMIN_TOKEN"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        api = f"http://127.0.0.1:{api_port}"
+        wait_for = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(api + "/restaurants/demo-bistro", timeout=2) as reply:
+                    assert json.loads(reply.read())["name"] == "Demo Bistro"
+                    break
+            except OSError:
+                assert time.monotonic() < wait_for, "chalice local never answered"
+                time.sleep(0.2)
+        admin = re.search(r"admin token\s+(\S+)", banner)
+        assert admin
+        runtime = Runtime(emulator, api, api_port, aws_port, banner)
+        status, _ = runtime.call(
+            "GET",
+            "/restaurants/demo-bistro/staff-tokens",
+            headers={"Authorization": "Bearer " + admin.group(1)},
+        )
+        assert status == 200  # the secret came from the emulator's SSM
+    finally:
+        if chalice is not None:
+            chalice.terminate()
+            chalice.wait(timeout=10)
+        emulator.send_signal(signal.SIGINT)
+        emulator.wait(timeout=20)
