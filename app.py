@@ -17,7 +17,8 @@ from chalicelib.reservations import DeclineReservation, RequestReservation
 from chalicelib.restaurants import NewRestaurant, RestaurantSettings
 
 app = Chalice(app_name="reservations")
-logger = Logger(service="reservations")
+# Not "reservations": that is the name of Chalice's own app.log, and lines would print twice.
+logger = Logger(service="reservation-service")
 app.api.cors = True
 api = Api(app, bootstrap.authenticator)
 

@@ -7,6 +7,7 @@ Nothing here runs at import: creating the first boto3 client loads botocore's en
 from __future__ import annotations
 
 import functools
+import logging
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.access import Authenticator
@@ -27,6 +28,8 @@ def settings() -> Settings:
 def _session() -> Any:
     import boto3
 
+    # `chalice local` logs the root logger at INFO; botocore's per-client chatter is noise.
+    logging.getLogger("botocore").setLevel(logging.WARNING)
     return boto3.session.Session()
 
 
