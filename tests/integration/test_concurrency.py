@@ -54,12 +54,19 @@ def assert_counters_match_reservations(store: DynamoStore) -> None:
     assert max(held.values()) <= 40
 
 
-@pytest.mark.slow
-def test_forty_threads_race_for_the_last_four_covers(dynamo_store: DynamoStore) -> None:
+@pytest.fixture
+def desk(dynamo_store: DynamoStore) -> ReservationDesk:
+    """The real service on the DynamoDB store, with a 40-cover restaurant."""
     clock = Clock()
     RestaurantAdmin(dynamo_store, clock).create(restaurant_spec("race-bistro", capacity=40))
-    desk = ReservationDesk(dynamo_store, ManageTokens("k" * 32), clock)
-    wednesday = next_weekday(clock.now, 2)
+    return ReservationDesk(dynamo_store, ManageTokens("k" * 32), clock)
+
+
+@pytest.mark.slow
+def test_forty_threads_race_for_the_last_four_covers(
+    desk: ReservationDesk, dynamo_store: DynamoStore
+) -> None:
+    wednesday = next_weekday(Clock().now, 2)
     for _ in range(4):
         desk.request("race-bistro", booking(local(wednesday, "19:30"), party_size=8))
     desk.request("race-bistro", booking(local(wednesday, "19:30"), party_size=4))  # 36 of 40
@@ -71,11 +78,10 @@ def test_forty_threads_race_for_the_last_four_covers(dynamo_store: DynamoStore) 
 
 
 @pytest.mark.slow
-def test_overlapping_seatings_race_without_overbooking(dynamo_store: DynamoStore) -> None:
-    clock = Clock()
-    RestaurantAdmin(dynamo_store, clock).create(restaurant_spec("race-bistro", capacity=40))
-    desk = ReservationDesk(dynamo_store, ManageTokens("k" * 32), clock)
-    wednesday = next_weekday(clock.now, 2)
+def test_overlapping_seatings_race_without_overbooking(
+    desk: ReservationDesk, dynamo_store: DynamoStore
+) -> None:
+    wednesday = next_weekday(Clock().now, 2)
     starts = ["19:00", "19:15", "19:30", "19:45", "20:00", "20:15", "20:30", "20:45"]
     requests = [booking(local(wednesday, starts[i % 8]), party_size=7) for i in range(THREADS)]
 
