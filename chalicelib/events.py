@@ -1,0 +1,104 @@
+"""Business events: what happened to a reservation, as published on the event bus.
+
+Past tense, immutable, versioned (`schema_version`). `event_id` is derived from the change
+itself (restaurant, reservation, version reached, event type), so the same stream record always
+yields the same id and every consumer can deduplicate on it. Contract: docs/events.md.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from chalicelib.reservations import Reservation, Status
+
+SOURCE = "reservations"
+SCHEMA_VERSION = 1
+_EVENT_NAMESPACE = uuid.UUID("6f1d7c3e-2b8a-4e59-9c1a-5d0b7e4f3a21")
+
+
+class GuestContact(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    email: str
+    phone: str | None
+
+
+class ReservationState(BaseModel):
+    """The reservation as it is after the change (never the manage token's digest)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    restaurant_id: str
+    status: Status
+    party_size: int
+    starts_at: str
+    guest: GuestContact
+    notes: str | None
+    decline_reason: str | None
+
+
+class BusinessEvent(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    detail_type: ClassVar[str]
+
+    event_id: str
+    schema_version: int = SCHEMA_VERSION
+    occurred_at: str
+    previous_status: Status | None
+    reservation: ReservationState
+
+
+class ReservationRequested(BusinessEvent):
+    detail_type = "ReservationRequested"
+
+
+class ReservationAccepted(BusinessEvent):
+    detail_type = "ReservationAccepted"
+
+
+class ReservationDeclined(BusinessEvent):
+    detail_type = "ReservationDeclined"
+
+
+class ReservationCancelled(BusinessEvent):
+    detail_type = "ReservationCancelled"
+
+
+EVENT_FOR_STATUS: dict[Status, type[BusinessEvent]] = {
+    Status.PENDING: ReservationRequested,
+    Status.ACCEPTED: ReservationAccepted,
+    Status.DECLINED: ReservationDeclined,
+    Status.CANCELLED: ReservationCancelled,
+}
+
+
+def event_for_change(before: Reservation | None, after: Reservation) -> BusinessEvent | None:
+    """The event a change means: a new reservation is requested; a status change is accepted,
+    declined or cancelled. A write that leaves the status as it was means nothing."""
+    if before is not None and before.status is after.status:
+        return None
+    kind = EVENT_FOR_STATUS[after.status]
+    change = f"{after.restaurant_id}/{after.id}/v{after.version}/{kind.detail_type}"
+    return kind(
+        event_id=str(uuid.uuid5(_EVENT_NAMESPACE, change)),
+        occurred_at=after.updated_at.isoformat().replace("+00:00", "Z"),
+        previous_status=None if before is None else before.status,
+        reservation=ReservationState(
+            id=after.id,
+            restaurant_id=after.restaurant_id,
+            status=after.status,
+            party_size=after.party_size,
+            starts_at=after.starts_at.isoformat(),
+            guest=GuestContact(
+                name=after.guest.name, email=str(after.guest.email), phone=after.guest.phone
+            ),
+            notes=after.notes,
+            decline_reason=after.decline_reason,
+        ),
+    )

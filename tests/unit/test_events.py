@@ -1,0 +1,80 @@
+"""Which change means which business event, and the ids consumers deduplicate on."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from chalicelib.events import (
+    ReservationAccepted,
+    ReservationCancelled,
+    ReservationDeclined,
+    ReservationRequested,
+    event_for_change,
+)
+from chalicelib.ids import new_id
+from chalicelib.reservations import Reservation, Status
+from tests.builders import NOW, booking, local, next_weekday
+
+
+def pending() -> Reservation:
+    starts_at = local(next_weekday(NOW, 2), "19:30")
+    return Reservation(
+        id=new_id(),
+        restaurant_id="chez-test",
+        guest=booking(starts_at).guest,
+        party_size=2,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=90),
+        timezone="Europe/Paris",
+        notes="<b>birthday</b>",
+        created_at=NOW,
+        updated_at=NOW,
+        manage_token_hash="f" * 64,
+    )
+
+
+def test_a_new_reservation_is_requested() -> None:
+    reservation = pending()
+    event = event_for_change(None, reservation)
+    assert isinstance(event, ReservationRequested)
+    assert event.previous_status is None and event.schema_version == 1
+    assert event.reservation.starts_at.endswith("+01:00")
+    assert event.reservation.guest.email == "ada@example.com"
+    assert "manage_token_hash" not in event.model_dump_json()
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        (Status.ACCEPTED, ReservationAccepted),
+        (Status.DECLINED, ReservationDeclined),
+        (Status.CANCELLED, ReservationCancelled),
+    ],
+)
+def test_status_changes(status: Status, kind: type) -> None:
+    before = pending()
+    after = before.moved_to(status, now=NOW + timedelta(hours=1), decline_reason="full")
+    event = event_for_change(before, after)
+    assert event is not None and isinstance(event, kind)
+    assert event.previous_status is Status.PENDING
+    assert event.occurred_at == (NOW + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+
+
+def test_a_write_that_keeps_the_status_means_nothing() -> None:
+    reservation = pending()
+    assert event_for_change(reservation, reservation) is None
+
+
+def test_event_ids_are_deterministic_and_distinct_per_change() -> None:
+    before = pending()
+    accepted = before.moved_to(Status.ACCEPTED, now=NOW)
+    cancelled = accepted.moved_to(Status.CANCELLED, now=NOW)
+    changes = [(None, before), (before, accepted), (accepted, cancelled)]
+
+    def ids() -> list[str]:
+        return [event.event_id for b, a in changes if (event := event_for_change(b, a))]
+
+    assert ids() == ids()
+    assert len(set(ids())) == 3
