@@ -3,24 +3,40 @@ each body translates and delegates to `chalicelib`."""
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from chalice.app import Chalice, Request, Response
+from chalice.app import Chalice, CloudWatchEvent, DynamoDBEvent, Request, Response, SQSEvent
 
 from chalicelib import bootstrap
 from chalicelib.access import Access
-from chalicelib.api_models import AvailabilityQuery, DaySheetQuery, IssueStaffToken
+from chalicelib.api_models import AvailabilityQuery, DaySheetQuery, IssueStaffToken, SummaryQuery
+from chalicelib.event_sources import (
+    DAILY_SUMMARY,
+    GUEST_NOTIFICATIONS,
+    RESERVATION_STREAM,
+    STAFF_NOTIFICATIONS,
+)
 from chalicelib.http import Api, uniform_error_body
 from chalicelib.reservations import DeclineReservation, RequestReservation
 from chalicelib.restaurants import NewRestaurant, RestaurantSettings
+from chalicelib.web import GuestManagePages, StaffResponsePages
 
 app = Chalice(app_name="reservations")
 # Not "reservations": that is the name of Chalice's own app.log, and lines would print twice.
 logger = Logger(service="reservation-service")
 app.api.cors = True
 api = Api(app, bootstrap.authenticator)
+
+# Resource names resolved at import (Chalice reads decorator arguments when packaging); each
+# stage sets them in .chalice/config.json.
+TABLE_STREAM_ARN = os.environ.get("TABLE_STREAM_ARN", "arn:aws:dynamodb:::table/unset/stream/unset")
+STAFF_NOTIFICATION_QUEUE = os.environ.get(
+    "STAFF_NOTIFICATION_QUEUE", "reservations-local-staff-notifications"
+)
+FORM = ["application/x-www-form-urlencoded"]
 
 RESTAURANT = "/restaurants/{restaurant_id}"
 RESERVATION = RESTAURANT + "/reservations/{reservation_id}"
@@ -153,3 +169,92 @@ def accept_reservation(restaurant_id: str, reservation_id: str) -> dict[str, Any
 def decline_reservation(restaurant_id: str, reservation_id: str) -> dict[str, Any]:
     reason = api.body(DeclineReservation, optional=True).reason
     return bootstrap.reservation_desk().decline(restaurant_id, reservation_id, reason).public()
+
+
+@app.route(RESTAURANT + "/summary", methods=["GET"])
+@api.guard(Access.STAFF)
+def daily_summary(restaurant_id: str) -> dict[str, Any]:
+    return bootstrap.daily_summaries().of(restaurant_id, api.query(SummaryQuery).date)
+
+
+# -- pages behind email links ---------------------------------------------------------------
+
+
+@app.route(RESERVATION + "/respond", methods=["GET"])
+@api.guard(Access.STAFF_LINK, html=True)
+def staff_response_page(restaurant_id: str, reservation_id: str) -> Response:
+    pages = StaffResponsePages(bootstrap.reservation_desk())
+    return pages.show(restaurant_id, reservation_id, _link_action(), _this_url())
+
+
+@app.route(RESERVATION + "/respond", methods=["POST"], content_types=FORM)
+@api.guard(Access.STAFF_LINK, html=True)
+def staff_response(restaurant_id: str, reservation_id: str) -> Response:
+    pages = StaffResponsePages(bootstrap.reservation_desk())
+    reason = api.form().get("reason")
+    return pages.act(restaurant_id, reservation_id, _link_action(), reason)
+
+
+@app.route(RESERVATION + "/manage", methods=["GET"])
+@api.guard(Access.GUEST_OR_STAFF, html=True)
+def manage_page(restaurant_id: str, reservation_id: str) -> Response:
+    pages = GuestManagePages(bootstrap.reservation_desk())
+    return pages.show(restaurant_id, reservation_id, _this_url())
+
+
+@app.route(RESERVATION + "/manage", methods=["POST"], content_types=FORM)
+@api.guard(Access.GUEST_OR_STAFF, html=True)
+def manage_cancel(restaurant_id: str, reservation_id: str) -> Response:
+    pages = GuestManagePages(bootstrap.reservation_desk())
+    return pages.cancel(restaurant_id, reservation_id, by=api.principal.actor)
+
+
+def _link_action() -> str:
+    return str(api.principal.link_action)
+
+
+def _this_url() -> str:
+    """The page's own path and query: its form posts back to it with the same credentials."""
+    request = app.current_request
+    assert request is not None
+    query = "&".join(f"{k}={v}" for k, v in (request.query_params or {}).items())
+    return f"{request.path}?{query}" if query else request.path
+
+
+# -- event handlers -------------------------------------------------------------------------
+
+
+@app.on_dynamodb_record(
+    stream_arn=TABLE_STREAM_ARN,
+    batch_size=RESERVATION_STREAM.batch_size,
+    starting_position=RESERVATION_STREAM.starting_position,
+    maximum_batching_window_in_seconds=RESERVATION_STREAM.batching_window_seconds,
+)
+def publish_reservation_events(event: DynamoDBEvent) -> dict[str, Any]:
+    """Stream -> business events on the bus, with a partial batch response."""
+    return bootstrap.stream_relay().handle(event.to_dict()["Records"])
+
+
+@app.on_sqs_message(
+    queue=STAFF_NOTIFICATION_QUEUE,
+    batch_size=STAFF_NOTIFICATIONS.batch_size,
+    maximum_batching_window_in_seconds=STAFF_NOTIFICATIONS.batching_window_seconds,
+)
+def notify_staff(event: SQSEvent) -> dict[str, Any]:
+    """ReservationRequested (via the staff queue) -> one email to the restaurant's staff."""
+    response: dict[str, Any] = bootstrap.staff_notification_batch()(event.to_dict(), event.context)
+    return response
+
+
+@app.on_cw_event(GUEST_NOTIFICATIONS.pattern)
+def notify_guest(event: CloudWatchEvent) -> dict[str, str]:
+    """Accepted, declined or cancelled -> an email to the guest."""
+    return bootstrap.guest_notification()(event.to_dict(), event.context)
+
+
+@app.on_cw_event(DAILY_SUMMARY.pattern)
+def update_daily_summary(event: CloudWatchEvent) -> dict[str, bool]:
+    """Every reservation event -> the restaurant's totals for that day, counted once."""
+    from chalicelib.events import event_from_bus
+
+    return {"applied": bootstrap.daily_summaries().apply(event_from_bus(event.to_dict()))}

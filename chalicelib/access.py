@@ -19,6 +19,7 @@ class Access(Enum):
     ADMIN = "admin"
     STAFF = "staff"  # staff of the restaurant in the path, or an admin
     GUEST_OR_STAFF = "guest_or_staff"  # the reservation's manage token, or staff
+    STAFF_LINK = "staff_link"  # a signed, expiring accept/decline link from a staff email
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Principal:
     role: Literal["public", "admin", "staff", "guest"]
     restaurant_id: str | None = None
     token_id: str | None = None
+    link_action: str | None = None  # what a signed staff link allows ("accept", "decline")
 
     @property
     def actor(self) -> str:
@@ -39,6 +41,9 @@ class Credentials:
 
     authorization: str | None = None
     manage_token: str | None = None
+    link_action: str | None = None
+    link_expires: str | None = None
+    link_signature: str | None = None
 
 
 class Authenticator:
@@ -47,10 +52,13 @@ class Authenticator:
         admin_token: Callable[[], str],
         find_staff_token: Callable[[str], StaffToken | None],
         manage_token_digest: Callable[[str, str], str | None],
+        verify_staff_link: Callable[[str, str, str | None, str | None, str | None], str]
+        | None = None,
     ) -> None:
         self._admin_token = admin_token
         self._find_staff_token = find_staff_token
         self._manage_token_digest = manage_token_digest
+        self._verify_staff_link = verify_staff_link
 
     def authorize(
         self,
@@ -62,6 +70,8 @@ class Authenticator:
         """The caller, or Unauthenticated (401) / Forbidden (403)."""
         if access is Access.PUBLIC:
             return Principal("public")
+        if access is Access.STAFF_LINK:
+            return self._staff_link(credentials, restaurant_id, reservation_id)
         bearer = _bearer(credentials.authorization)
         if access is Access.ADMIN:
             if bearer is not None and self._is_admin(bearer):
@@ -72,6 +82,20 @@ class Authenticator:
         if bearer is not None or access is Access.STAFF:
             return self._staff(bearer, restaurant_id)
         return self._guest(credentials.manage_token, restaurant_id, reservation_id)
+
+    def _staff_link(
+        self, credentials: Credentials, restaurant_id: str | None, reservation_id: str | None
+    ) -> Principal:
+        if self._verify_staff_link is None or restaurant_id is None or reservation_id is None:
+            raise Forbidden("this link is not valid")
+        action = self._verify_staff_link(
+            restaurant_id,
+            reservation_id,
+            credentials.link_action,
+            credentials.link_expires,
+            credentials.link_signature,
+        )
+        return Principal("staff", restaurant_id, link_action=action)
 
     def _is_admin(self, bearer: str) -> bool:
         expected = self._admin_token()

@@ -57,3 +57,14 @@ class IssueStaffToken(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
     label: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class SummaryQuery(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    date: dt.date
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _calendar_date(cls, value: Any) -> dt.date:
+        return _iso_date(value)

@@ -16,6 +16,10 @@ from chalicelib.services import ReservationDesk, RestaurantAdmin
 from chalicelib.tokens import ManageTokens
 
 if TYPE_CHECKING:
+    from chalicelib.consumers import OncePerEvent
+    from chalicelib.links import StaffLinks
+    from chalicelib.notifications import DailySummaries
+    from chalicelib.publisher import StreamRelay
     from chalicelib.store_dynamodb import DynamoStore
 
 
@@ -83,20 +87,84 @@ def authenticator() -> Authenticator:
         admin_token=admin_token,
         find_staff_token=store().find_staff_token,
         manage_token_digest=reservation_desk().manage_token_digest,
+        verify_staff_link=lambda *link: staff_links().verify(*link),
     )
+
+
+@functools.cache
+def staff_links() -> StaffLinks:
+    from chalicelib.links import StaffLinks
+    from chalicelib.services import utc_now
+
+    return StaffLinks(signing_key(), settings().public_base_url, utc_now)
+
+
+@functools.cache
+def stream_relay() -> StreamRelay:
+    from aws_lambda_powertools import Logger
+
+    from chalicelib.publisher import EventPublisher, StreamRelay, quarantine_to_queue
+
+    def failure_queue_url() -> str:
+        name = settings().stream_failure_queue
+        return str(client("sqs").get_queue_url(QueueName=name)["QueueUrl"])
+
+    return StreamRelay(
+        EventPublisher(client("events"), settings().event_bus_name),
+        quarantine_to_queue(client("sqs"), functools.cache(failure_queue_url)),
+        Logger(service="reservation-service", child=True),
+    )
+
+
+@functools.cache
+def _mailer() -> Any:
+    from chalicelib.mailer import SesMailer
+
+    return SesMailer(client("ses"), settings().sender_email)
+
+
+@functools.cache
+def staff_notification() -> OncePerEvent:
+    from chalicelib.consumers import OncePerEvent
+    from chalicelib.notifications import StaffNotifier
+
+    notifier = StaffNotifier(store(), staff_links(), _mailer())
+    return OncePerEvent("notify_staff", notifier.notify, client("dynamodb"), settings().table_name)
+
+
+@functools.cache
+def staff_notification_batch() -> Any:
+    from chalicelib.consumers import queue_batch
+
+    return queue_batch(staff_notification())
+
+
+@functools.cache
+def guest_notification() -> OncePerEvent:
+    from chalicelib.consumers import OncePerEvent
+    from chalicelib.notifications import GuestNotifier
+
+    notifier = GuestNotifier(
+        store(), ManageTokens(signing_key()), settings().public_base_url, _mailer()
+    )
+    return OncePerEvent("notify_guest", notifier.notify, client("dynamodb"), settings().table_name)
+
+
+@functools.cache
+def daily_summaries() -> DailySummaries:
+    from chalicelib.notifications import DailySummaries
+
+    return DailySummaries(store())
+
+
+_CACHED = (
+    settings, _session, client, store, admin_token, signing_key, restaurant_admin,
+    reservation_desk, authenticator, staff_links, stream_relay, _mailer, staff_notification,
+    guest_notification, daily_summaries, staff_notification_batch,
+)  # fmt: skip
 
 
 def reset() -> None:
     """Forget every cached object (tests switch environments between cases)."""
-    for cached in (
-        settings,
-        _session,
-        client,
-        store,
-        admin_token,
-        signing_key,
-        restaurant_admin,
-        reservation_desk,
-        authenticator,
-    ):
+    for cached in _CACHED:
         cached.cache_clear()

@@ -21,6 +21,10 @@ class Settings(BaseModel):
     admin_token_parameter: str | None = None
     signing_key: str | None = None
     signing_key_parameter: str | None = None
+    event_bus_name: str = "reservations-local"
+    stream_failure_queue: str = "reservations-local-stream-failures"
+    sender_email: str = "reservations@demo-bistro.example"
+    public_base_url: str = "http://127.0.0.1:8000"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -31,4 +35,14 @@ class Settings(BaseModel):
             admin_token_parameter=env.get("ADMIN_TOKEN_PARAMETER") or None,
             signing_key=env.get("SIGNING_KEY") or None,
             signing_key_parameter=env.get("SIGNING_KEY_PARAMETER") or None,
+            **{
+                name: env[name.upper()]
+                for name in (
+                    "event_bus_name",
+                    "stream_failure_queue",
+                    "sender_email",
+                    "public_base_url",
+                )
+                if env.get(name.upper())
+            },
         )

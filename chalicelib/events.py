@@ -78,6 +78,14 @@ EVENT_FOR_STATUS: dict[Status, type[BusinessEvent]] = {
 }
 
 
+def event_from_bus(envelope: dict[str, object]) -> BusinessEvent:
+    """The business event inside an EventBridge event (as delivered to a rule's target)."""
+    kind = {k.detail_type: k for k in EVENT_FOR_STATUS.values()}.get(str(envelope["detail-type"]))
+    if kind is None:
+        raise ValueError(f"not a reservation event: {envelope['detail-type']!r}")
+    return kind.model_validate(envelope["detail"])
+
+
 def event_for_change(before: Reservation | None, after: Reservation) -> BusinessEvent | None:
     """The event a change means: a new reservation is requested; a status change is accepted,
     declined or cancelled. A write that leaves the status as it was means nothing."""

@@ -8,6 +8,7 @@ import functools
 import json
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import parse_qs
 
 from chalice.app import Chalice, Response
 from pydantic import BaseModel, ValidationError
@@ -21,6 +22,7 @@ from chalicelib.errors import (
     NotFound,
     Unauthenticated,
 )
+from chalicelib.pages import error_page
 
 Model = TypeVar("Model", bound=BaseModel)
 View = Callable[..., Any]
@@ -118,8 +120,9 @@ class Api:
         self._max_body_bytes = max_body_bytes
         self._principal: contextvars.ContextVar[Principal] = contextvars.ContextVar("principal")
 
-    def guard(self, access: Access) -> Callable[[View], View]:
-        """Authorize the caller for `access`, then run the view; any error becomes JSON."""
+    def guard(self, access: Access, *, html: bool = False) -> Callable[[View], View]:
+        """Authorize the caller for `access`, then run the view; any error becomes JSON (or a
+        small HTML page for routes people open from an email)."""
 
         def decorate(view: View) -> View:
             @functools.wraps(view)
@@ -132,11 +135,16 @@ class Api:
                     finally:
                         self._principal.reset(token)
                 except HttpError as error:
+                    if html:
+                        return error_page(error.status, error.message)
                     return error_response(error.status, error.code, error.message, error.field)
                 except ValidationError as error:
+                    if html:
+                        return error_page(422, "the request is not valid")
                     return validation_error_response(error)
                 except DomainError as error:
-                    return domain_error_response(error)
+                    response = domain_error_response(error)
+                    return error_page(response.status_code, error.message) if html else response
 
             guarded.access = access  # type: ignore[attr-defined]
             return guarded
@@ -150,6 +158,9 @@ class Api:
         credentials = Credentials(
             authorization=request.headers.get("authorization"),
             manage_token=query.get("token"),
+            link_action=query.get("action"),
+            link_expires=query.get("expires"),
+            link_signature=query.get("signature"),
         )
         return self._authenticator().authorize(
             access, credentials, path.get("restaurant_id"), path.get("reservation_id")
@@ -180,12 +191,27 @@ class Api:
             raise HttpError(400, "malformed_json", "the body must be a JSON object")
         return model.model_validate(data)
 
+    def form(self) -> dict[str, str]:
+        """An HTML form's fields (application/x-www-form-urlencoded), first value of each."""
+        request = self._app.current_request
+        assert request is not None
+        raw = request.raw_body or b""
+        if len(raw) > self._max_body_bytes:
+            raise HttpError(413, "body_too_large", "the form is too large")
+        try:
+            text = raw.decode() if isinstance(raw, bytes) else raw
+            fields = parse_qs(text, keep_blank_values=False)
+        except UnicodeDecodeError:
+            raise HttpError(400, "malformed_form", "the form is not valid UTF-8") from None
+        return {name: values[0] for name, values in fields.items()}
+
     def query(self, model: type[Model]) -> Model:
         """The query string validated as `model` (422 naming the parameter)."""
         request = self._app.current_request
         assert request is not None
         params = dict(request.query_params or {})
-        params.pop("token", None)  # credentials, checked by the guard
+        for credential in ("token", "action", "expires", "signature"):
+            params.pop(credential, None)  # checked by the guard
         return model.model_validate(params)
 
     def header(self, name: str) -> str | None:

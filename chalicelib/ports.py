@@ -77,6 +77,14 @@ class Store(Protocol):
 
     def get_idempotency(self, restaurant_id: str, key_digest: str) -> IdempotencyRecord | None: ...
 
+    def apply_to_summary(
+        self, restaurant_id: str, day: date, event_id: str, changes: dict[str, int]
+    ) -> bool:
+        """Add `changes` to the day's summary once per `event_id`, atomically with a record of
+        the event; False (and nothing changed) if that event was already applied."""
+
+    def daily_summary(self, restaurant_id: str, day: date) -> dict[str, int]: ...
+
     def add_staff_token(self, token: StaffToken) -> None: ...
 
     def find_staff_token(self, token_digest: str) -> StaffToken | None: ...

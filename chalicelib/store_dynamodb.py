@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 TRANSACTION_ATTEMPTS = 5
+# How long "this event was applied" is remembered: beyond any redelivery (stream records live
+# 24 h, EventBridge retries for 24 h).
+APPLIED_EVENT_TTL_SECONDS = 7 * 24 * 3600
 
 
 # -- keys (the only place that knows the table's layout, with the stream mapper) ---------------
@@ -47,6 +50,10 @@ def day_pk(restaurant_id: str, day: date) -> str:
 
 def cell_sk(cell: datetime) -> str:
     return "OCCUPANCY#" + cell.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def _summary_sk(day: date) -> str:
+    return f"SUMMARY#{day.isoformat()}"
 
 
 def _cell_from_sk(sk: str) -> datetime:
@@ -291,6 +298,53 @@ class DynamoStore:
             created_at=datetime.fromisoformat(values["created_at"]),
             expires_at=datetime.fromtimestamp(values["expires_at"], UTC),
         )
+
+    # -- daily summaries (stream-maintained totals) ----------------------------------------
+
+    def apply_to_summary(
+        self, restaurant_id: str, day: date, event_id: str, changes: dict[str, int]
+    ) -> bool:
+        names = {f"#c{i}": name for i, name in enumerate(changes)}
+        values = {f":c{i}": {"N": str(delta)} for i, delta in enumerate(changes.values())}
+        adds = ", ".join(f"#c{i} :c{i}" for i in range(len(changes)))
+        writes: list[Any] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_item(
+                        {
+                            "PK": f"APPLIED#{event_id}",
+                            "SK": "SUMMARY",
+                            "entity": "applied_event",
+                            "expires_at": int(time.time()) + APPLIED_EVENT_TTL_SECONDS,
+                        }
+                    ),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": to_item({"PK": restaurant_pk(restaurant_id), "SK": _summary_sk(day)}),
+                    "UpdateExpression": f"SET #entity = :entity ADD {adds}",
+                    "ExpressionAttributeNames": {"#entity": "entity", **names},
+                    "ExpressionAttributeValues": {":entity": {"S": "daily_summary"}, **values},
+                }
+            },
+        ]
+        reasons = self._transact(writes)
+        if reasons is None:
+            return True
+        if reasons[0] == "ConditionalCheckFailed":
+            return False
+        raise ConcurrentUpdate("the summary could not be updated; retry", field=None)
+
+    def daily_summary(self, restaurant_id: str, day: date) -> dict[str, int]:
+        item = self._get(restaurant_pk(restaurant_id), _summary_sk(day))
+        if item is None:
+            return {}
+        values = from_item(item)
+        return {k: int(v) for k, v in values.items() if isinstance(v, int)}
 
     # -- staff tokens -----------------------------------------------------------------------
 

@@ -14,18 +14,13 @@ from pydantic import ValidationError
 from chalicelib.events import BusinessEvent, event_for_change
 from chalicelib.store_dynamodb import reservation_from_item
 
-# The event source mapping's filter, in AWS's pattern syntax (also honoured locally).
-RESERVATION_CHANGES_FILTER = {
-    "eventName": ["INSERT", "MODIFY"],
-    "dynamodb": {"NewImage": {"entity": {"S": ["reservation"]}}},
-}
-
 
 class UnreadableRecord(Exception):
     """A reservation record the mapper cannot read (a poison record)."""
 
 
 def is_reservation_change(record: dict[str, Any]) -> bool:
+    """The code's own check of the mapping's filter (event_sources.RESERVATION_CHANGES_PATTERN)."""
     images = record.get("dynamodb", {})
     entity = images.get("NewImage", {}).get("entity", {}).get("S")
     return record.get("eventName") in {"INSERT", "MODIFY"} and entity == "reservation"

@@ -19,6 +19,8 @@ class InMemoryStore:
         self.covers: dict[str, dict[datetime, int]] = defaultdict(dict)
         self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
         self.tokens: dict[str, StaffToken] = {}
+        self.applied_events: set[str] = set()
+        self.summaries: dict[tuple[str, date], dict[str, int]] = {}
         self._lock = threading.Lock()
 
     def add_restaurant(self, restaurant: Restaurant) -> None:
@@ -84,6 +86,21 @@ class InMemoryStore:
 
     def get_idempotency(self, restaurant_id: str, key_digest: str) -> IdempotencyRecord | None:
         return self.idempotency.get((restaurant_id, key_digest))
+
+    def apply_to_summary(
+        self, restaurant_id: str, day: date, event_id: str, changes: dict[str, int]
+    ) -> bool:
+        with self._lock:
+            if event_id in self.applied_events:
+                return False
+            self.applied_events.add(event_id)
+            summary = self.summaries.setdefault((restaurant_id, day), {})
+            for name, delta in changes.items():
+                summary[name] = summary.get(name, 0) + delta
+            return True
+
+    def daily_summary(self, restaurant_id: str, day: date) -> dict[str, int]:
+        return dict(self.summaries.get((restaurant_id, day), {}))
 
     def add_staff_token(self, token: StaffToken) -> None:
         self.tokens[token.token_digest] = token

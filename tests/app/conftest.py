@@ -40,8 +40,14 @@ class Api:
         response = getattr(self.client.http, method.lower())(
             path, headers=all_headers, body=raw or b""
         )
-        payload = json.loads(response.body) if response.body else None
-        return response.status_code, payload, dict(response.headers)
+        headers = dict(response.headers)
+        if not response.body:
+            payload = None
+        elif headers.get("Content-Type", "").startswith("text/html"):
+            payload = response.body.decode()
+        else:
+            payload = json.loads(response.body)
+        return response.status_code, payload, headers
 
 
 @pytest.fixture

@@ -1,0 +1,93 @@
+"""Event consumers wired for Lambda: at most one effect per business event, partial batch
+responses for queues. Powertools is imported here only, on a consumer's first use, so the API's
+cold start does not pay for it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from chalicelib.events import BusinessEvent, event_from_bus
+
+IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600
+
+
+class OncePerEvent:
+    """Runs `work` once per `detail.event_id` (Powertools idempotency on the service's table).
+
+    A redelivered event returns the first run's result without running again; a run that
+    raised leaves no record, so the retry runs. The records carry no `entity`, so the stream
+    filter ignores them (no recursion).
+    """
+
+    def __init__(
+        self,
+        consumer: str,
+        work: Callable[[BusinessEvent], str],
+        dynamodb_client: Any,
+        table_name: str,
+    ) -> None:
+        from aws_lambda_powertools.utilities.idempotency import (
+            DynamoDBPersistenceLayer,
+            IdempotencyConfig,
+            idempotent_function,
+        )
+
+        self._config = IdempotencyConfig(
+            event_key_jmespath="detail.event_id",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
+            hash_function="sha256",
+        )
+        persistence = DynamoDBPersistenceLayer(
+            table_name=table_name,
+            key_attr="PK",
+            sort_key_attr="SK",
+            static_pk_value=f"IDEMPOTENCY#{consumer}",
+            expiry_attr="expires_at",
+            boto3_client=dynamodb_client,
+        )
+
+        @idempotent_function(  # type: ignore[untyped-decorator]
+            data_keyword_argument="envelope",
+            persistence_store=persistence,
+            config=self._config,
+            key_prefix=consumer,
+        )
+        def run(envelope: dict[str, Any]) -> dict[str, str]:
+            return {"result": work(event_from_bus(envelope))}
+
+        self._run = run
+
+    def __call__(self, envelope: dict[str, Any], context: Any) -> dict[str, str]:
+        if context is not None:
+            # Lets an in-progress record expire with the invocation, so a crashed run is retried.
+            self._config.register_lambda_context(context)
+        result: dict[str, str] = self._run(envelope=envelope)
+        return result
+
+
+def queue_batch(
+    handle: Callable[[dict[str, Any], Any], Any],
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """An SQS handler: each message body is an EventBridge event; failures are reported per
+    message (ReportBatchItemFailures) so only those come back."""
+    from aws_lambda_powertools.utilities.batch import (
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
+
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+    def handle_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        def record_handler(record: Any) -> Any:
+            return handle(json.loads(record.body), context)
+
+        response = process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+        return dict(response)
+
+    return handle_batch

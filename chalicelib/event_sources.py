@@ -1,0 +1,116 @@
+"""How each event handler is fed: the one source of truth for the Chalice decorators in app.py,
+the settings Chalice's decorators cannot express (applied by `chalice package` merging and by
+the post-deploy step), and the local runtime that emulates Lambda's event source mappings."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+SOURCE = "reservations"
+
+# Only reservation items, inserted or modified, ever reach the stream handler.
+RESERVATION_CHANGES_PATTERN: dict[str, Any] = {
+    "eventName": ["INSERT", "MODIFY"],
+    "dynamodb": {"NewImage": {"entity": {"S": ["reservation"]}}},
+}
+
+
+@dataclass(frozen=True)
+class StreamMapping:
+    """A DynamoDB stream event source mapping (Lambda's own setting names)."""
+
+    handler: str
+    batch_size: int
+    batching_window_seconds: int
+    starting_position: str
+    maximum_retry_attempts: int
+    bisect_on_error: bool
+    maximum_record_age_seconds: int
+    on_failure_queue: str  # logical id in infra/resources.yaml
+    filter_patterns: tuple[dict[str, Any], ...]
+
+    def lambda_settings(self) -> dict[str, Any]:
+        """As `update_event_source_mapping` and CloudFormation spell them."""
+        return {
+            "BatchSize": self.batch_size,
+            "MaximumBatchingWindowInSeconds": self.batching_window_seconds,
+            "MaximumRetryAttempts": self.maximum_retry_attempts,
+            "BisectBatchOnFunctionError": self.bisect_on_error,
+            "MaximumRecordAgeInSeconds": self.maximum_record_age_seconds,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "FilterCriteria": {
+                "Filters": [{"Pattern": json.dumps(p)} for p in self.filter_patterns]
+            },
+        }
+
+
+@dataclass(frozen=True)
+class QueueMapping:
+    """An SQS event source mapping."""
+
+    handler: str
+    queue: str  # logical id in infra/resources.yaml
+    batch_size: int
+    batching_window_seconds: int
+    function_timeout_seconds: int
+
+    def lambda_settings(self) -> dict[str, Any]:
+        return {
+            "BatchSize": self.batch_size,
+            "MaximumBatchingWindowInSeconds": self.batching_window_seconds,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        }
+
+
+@dataclass(frozen=True)
+class BusSubscription:
+    """An on_cw_event handler: a rule on the service's bus, invoked asynchronously."""
+
+    handler: str
+    detail_types: tuple[str, ...]
+    maximum_retry_attempts: int = 2  # Lambda's asynchronous invocation retries
+    maximum_event_age_seconds: int = 21600
+    dead_letter_queue: str = "EventsDeadLetterQueue"
+    pattern: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        pattern = {"source": [SOURCE], "detail-type": list(self.detail_types)}
+        object.__setattr__(self, "pattern", pattern)
+
+
+RESERVATION_STREAM = StreamMapping(
+    handler="publish_reservation_events",
+    batch_size=100,
+    batching_window_seconds=1,
+    starting_position="TRIM_HORIZON",
+    maximum_retry_attempts=10,
+    bisect_on_error=True,
+    maximum_record_age_seconds=86400,
+    on_failure_queue="StreamFailureQueue",
+    filter_patterns=(RESERVATION_CHANGES_PATTERN,),
+)
+
+STAFF_NOTIFICATIONS = QueueMapping(
+    handler="notify_staff",
+    queue="StaffNotificationQueue",
+    batch_size=10,
+    batching_window_seconds=0,
+    function_timeout_seconds=30,
+)
+
+GUEST_NOTIFICATIONS = BusSubscription(
+    handler="notify_guest",
+    detail_types=("ReservationAccepted", "ReservationDeclined", "ReservationCancelled"),
+)
+
+DAILY_SUMMARY = BusSubscription(
+    handler="update_daily_summary",
+    detail_types=(
+        "ReservationRequested",
+        "ReservationAccepted",
+        "ReservationDeclined",
+        "ReservationCancelled",
+    ),
+)

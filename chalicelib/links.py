@@ -1,0 +1,71 @@
+"""Links in emails: staff accept/decline links (signed, expiring) and guests' manage links."""
+
+from __future__ import annotations
+
+import base64
+import hmac
+from collections.abc import Callable
+from datetime import datetime
+from typing import Literal
+from urllib.parse import urlencode
+
+from chalicelib.errors import Forbidden
+
+StaffAction = Literal["accept", "decline"]
+
+
+class StaffLinks:
+    """`…/respond?action=accept&expires=…&signature=…`, valid until the seating time."""
+
+    def __init__(self, signing_key: str, base_url: str, clock: Callable[[], datetime]) -> None:
+        self._key = signing_key.encode()
+        self._base = base_url.rstrip("/")
+        self._clock = clock
+
+    def url(
+        self, restaurant_id: str, reservation_id: str, action: StaffAction, expires: datetime
+    ) -> str:
+        until = int(expires.timestamp())
+        query = urlencode(
+            {
+                "action": action,
+                "expires": until,
+                "signature": self._sign(restaurant_id, reservation_id, action, until),
+            }
+        )
+        return f"{self._base}{respond_path(restaurant_id, reservation_id)}?{query}"
+
+    def verify(
+        self,
+        restaurant_id: str,
+        reservation_id: str,
+        action: str | None,
+        expires: str | None,
+        signature: str | None,
+    ) -> StaffAction:
+        """The action a link grants, or Forbidden (tampered, incomplete or expired)."""
+        if action not in ("accept", "decline") or not expires or not signature:
+            raise Forbidden("this link is incomplete; open it from the email again")
+        try:
+            until = int(expires)
+        except ValueError:
+            raise Forbidden("this link is not valid") from None
+        expected = self._sign(restaurant_id, reservation_id, action, until)
+        if not hmac.compare_digest(expected, signature):
+            raise Forbidden("this link is not valid")
+        if self._clock().timestamp() > until:
+            raise Forbidden("this link has expired; use the staff API or dashboard instead")
+        return "accept" if action == "accept" else "decline"
+
+    def _sign(self, restaurant_id: str, reservation_id: str, action: str, until: int) -> str:
+        message = f"staff-action:{restaurant_id}/{reservation_id}/{action}/{until}".encode()
+        digest = hmac.new(self._key, message, "sha256").digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def respond_path(restaurant_id: str, reservation_id: str) -> str:
+    return f"/restaurants/{restaurant_id}/reservations/{reservation_id}/respond"
+
+
+def manage_path(restaurant_id: str, reservation_id: str) -> str:
+    return f"/restaurants/{restaurant_id}/reservations/{reservation_id}/manage"

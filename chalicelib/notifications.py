@@ -1,0 +1,99 @@
+"""The consumers' work: email staff about requests, email guests about decisions, and keep
+each restaurant's daily totals. Idempotency on the event id is added where they are wired
+(bootstrap), so these stay plain and testable."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime
+from typing import Protocol
+
+from chalicelib.emails import Email, guest_status_email, staff_request_email
+from chalicelib.events import BusinessEvent, ReservationRequested
+from chalicelib.links import StaffLinks, manage_path
+from chalicelib.ports import Store
+from chalicelib.reservations import HOLDS_COVERS
+from chalicelib.services import find_restaurant
+from chalicelib.tokens import ManageTokens
+
+SUMMARY_FIELDS = ("requested", "pending", "accepted", "declined", "cancelled", "covers_booked")
+
+
+class Mailer(Protocol):
+    def send(self, email: Email) -> str: ...
+
+
+class StaffNotifier:
+    def __init__(self, store: Store, links: StaffLinks, mailer: Mailer) -> None:
+        self._store = store
+        self._links = links
+        self._mailer = mailer
+
+    def notify(self, event: BusinessEvent) -> str:
+        """Email every staff address of the restaurant about a new request (one message)."""
+        if not isinstance(event, ReservationRequested):
+            raise ValueError(f"staff are notified of requests only, not {event.detail_type}")
+        state = event.reservation
+        restaurant = find_restaurant(self._store, state.restaurant_id)
+        expires = datetime.fromisoformat(state.starts_at)
+        email = staff_request_email(
+            event,
+            restaurant.name,
+            tuple(str(address) for address in restaurant.staff_emails),
+            self._links.url(state.restaurant_id, state.id, "accept", expires),
+            self._links.url(state.restaurant_id, state.id, "decline", expires),
+        )
+        return self._mailer.send(email)
+
+
+class GuestNotifier:
+    def __init__(
+        self, store: Store, manage_tokens: ManageTokens, base_url: str, mailer: Mailer
+    ) -> None:
+        self._store = store
+        self._tokens = manage_tokens
+        self._base = base_url.rstrip("/")
+        self._mailer = mailer
+
+    def notify(self, event: BusinessEvent) -> str:
+        state = event.reservation
+        restaurant = find_restaurant(self._store, state.restaurant_id)
+        token = self._tokens.for_reservation(state.restaurant_id, state.id)
+        manage_url = f"{self._base}{manage_path(state.restaurant_id, state.id)}?token={token}"
+        return self._mailer.send(guest_status_email(event, restaurant.name, manage_url))
+
+
+def summary_changes(event: BusinessEvent) -> dict[str, int]:
+    """How one event moves a day's totals. Totals only add and subtract, so they come out exact
+    whatever order events arrive in."""
+    state = event.reservation
+    changes: Counter[str] = Counter()
+    if event.previous_status is None:
+        changes["requested"] += 1
+    else:
+        changes[event.previous_status.value.lower()] -= 1
+    changes[state.status.value.lower()] += 1
+    was_held = event.previous_status in HOLDS_COVERS
+    if state.status in HOLDS_COVERS and not was_held:
+        changes["covers_booked"] += state.party_size
+    if was_held and state.status not in HOLDS_COVERS:
+        changes["covers_booked"] -= state.party_size
+    return {name: delta for name, delta in changes.items() if delta}
+
+
+class DailySummaries:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def apply(self, event: BusinessEvent) -> bool:
+        """Count the event once; False when it was counted before (a redelivery)."""
+        state = event.reservation
+        day = datetime.fromisoformat(state.starts_at).date()
+        return self._store.apply_to_summary(
+            state.restaurant_id, day, event.event_id, summary_changes(event)
+        )
+
+    def of(self, restaurant_id: str, day: date) -> dict[str, int | str]:
+        find_restaurant(self._store, restaurant_id)
+        totals = self._store.daily_summary(restaurant_id, day)
+        return {"date": day.isoformat(), **{f: totals.get(f, 0) for f in SUMMARY_FIELDS}}

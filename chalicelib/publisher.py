@@ -1,0 +1,168 @@
+"""Publishes business events to EventBridge, and relays a stream batch into it.
+
+PutEvents takes at most 10 entries and may fail some of them in a 200 response; only those are
+sent again, with jittered backoff. One call never carries two events of the same reservation,
+so a partial failure can never let a later event of a reservation overtake an earlier one.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.event_sources import SOURCE
+from chalicelib.events import BusinessEvent
+from chalicelib.stream import UnreadableRecord, event_from_record
+
+MAX_ENTRIES_PER_CALL = 10
+_RETRYABLE_CALL_ERRORS = {"ThrottlingException", "InternalException", "ServiceUnavailable"}
+
+
+class EventPublisher:
+    def __init__(
+        self,
+        client: Any,
+        bus_name: str,
+        *,
+        attempts: int = 4,
+        base_delay: float = 0.05,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client
+        self._bus = bus_name
+        self._attempts = attempts
+        self._base_delay = base_delay
+        self._sleep = sleep
+
+    def publish_call(self, events: Sequence[BusinessEvent]) -> list[BusinessEvent]:
+        """Publish up to 10 events; returns those still failed after the retries."""
+        assert len(events) <= MAX_ENTRIES_PER_CALL
+        pending = list(events)
+        for attempt in range(self._attempts):
+            if attempt:
+                self._sleep(random.uniform(0, self._base_delay * 2**attempt))
+            try:
+                response = self._client.put_events(Entries=[self._entry(e) for e in pending])
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") not in _RETRYABLE_CALL_ERRORS:
+                    raise
+                continue
+            results = response.get("Entries", [])
+            pending = [e for e, r in zip(pending, results, strict=True) if r.get("ErrorCode")]
+            if not pending:
+                return []
+        return pending
+
+    def _entry(self, event: BusinessEvent) -> dict[str, Any]:
+        return {
+            "Source": SOURCE,
+            "DetailType": event.detail_type,
+            "Detail": event.model_dump_json(),
+            "EventBusName": self._bus,
+            "Resources": [],
+        }
+
+
+@dataclass(frozen=True)
+class _Pending:
+    sequence_number: str
+    event: BusinessEvent
+
+
+def calls(items: Iterable[_Pending]) -> Iterator[list[_Pending]]:
+    """Group in stream order: at most 10 a call, one event per reservation a call."""
+    batch: list[_Pending] = []
+    for item in items:
+        if len(batch) == MAX_ENTRIES_PER_CALL or any(
+            p.event.reservation.id == item.event.reservation.id for p in batch
+        ):
+            yield batch
+            batch = []
+        batch.append(item)
+    if batch:
+        yield batch
+
+
+class StreamRelay:
+    """The stream handler's work: records -> events -> bus, with a partial batch response.
+
+    Lambda resumes a stream at the lowest sequence number reported, so the first record whose
+    event could not be published is reported and nothing after it is sent (those records come
+    again, and consumers drop the repeats by event id). A record that cannot be read goes to
+    the stream-failure queue and the batch moves on; if even that fails, it is reported.
+    """
+
+    def __init__(
+        self,
+        publisher: EventPublisher,
+        quarantine: Callable[[dict[str, Any], str], None],
+        log: Any,
+    ) -> None:
+        self._publisher = publisher
+        self._quarantine = quarantine
+        self._log = log
+
+    def handle(self, records: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
+        pending: list[_Pending] = []
+        stop_at: str | None = None
+        for record in records:
+            sequence = str(record["dynamodb"]["SequenceNumber"])
+            try:
+                event = event_from_record(record)
+            except UnreadableRecord as error:
+                if not self._quarantined(record, str(error)):
+                    stop_at = sequence
+                    break
+                continue
+            if event is not None:
+                pending.append(_Pending(sequence, event))
+        for call in calls(pending):
+            failed = self._publisher.publish_call([p.event for p in call])
+            for item in call:
+                outcome = "failed" if item.event in failed else "published"
+                self._log.info(
+                    "event " + outcome,
+                    event_id=item.event.event_id,
+                    detail_type=item.event.detail_type,
+                    reservation_id=item.event.reservation.id,
+                    sequence_number=item.sequence_number,
+                )
+            if failed:
+                first = min((p for p in call if p.event in failed), key=_order)
+                return _resume_at(first.sequence_number)
+        return _resume_at(stop_at) if stop_at else {"batchItemFailures": []}
+
+    def _quarantined(self, record: dict[str, Any], reason: str) -> bool:
+        try:
+            self._quarantine(record, reason)
+        except Exception:
+            self._log.exception("could not quarantine an unreadable stream record")
+            return False
+        self._log.error("unreadable stream record quarantined", reason=reason)
+        return True
+
+
+def _order(item: _Pending) -> int:
+    return int(item.sequence_number)
+
+
+def _resume_at(sequence_number: str) -> dict[str, list[dict[str, str]]]:
+    return {"batchItemFailures": [{"itemIdentifier": sequence_number}]}
+
+
+def quarantine_to_queue(
+    sqs: Any, queue_url: Callable[[], str]
+) -> Callable[[dict[str, Any], str], None]:
+    """Sends an unreadable record, with the reason, to the stream-failure queue."""
+
+    def send(record: dict[str, Any], reason: str) -> None:
+        body = json.dumps({"reason": reason, "record": record}, default=str)
+        sqs.send_message(QueueUrl=queue_url(), MessageBody=body)
+
+    return send
