@@ -16,6 +16,11 @@ os.environ.update(
         "TABLE_NAME": "reservations-test",
         "ADMIN_TOKEN": "admin-token-for-tests",
         "SIGNING_KEY": "signing-key-for-tests-0123456789",
+        "EVENT_BUS_NAME": "reservations-test",
+        "STREAM_FAILURE_QUEUE": "reservations-test-stream-failures",
+        "STAFF_NOTIFICATION_QUEUE": "reservations-test-staff-notifications",
+        "PUBLIC_BASE_URL": "https://reservations.test",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
 )
 for leaked in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "ADMIN_TOKEN_PARAMETER", "SIGNING_KEY_PARAMETER"):

@@ -8,11 +8,16 @@ from typing import Any
 
 import boto3
 import pytest
+from chalice.test import Client
 from moto import mock_aws
 
+from chalicelib import bootstrap
 from chalicelib.store_dynamodb import DynamoStore
 from localdev.emulator import serialize_dynamodb_requests
 from localdev.provision import provision
+from tests.app.conftest import ADMIN, PROJECT, Api
+from tests.builders import restaurant_spec
+from tests.pipeline import Flow, Pipeline
 
 
 @pytest.fixture
@@ -29,3 +34,23 @@ def aws() -> Iterator[Any]:
 @pytest.fixture
 def dynamo_store(aws: Any) -> DynamoStore:
     return DynamoStore(aws.client("dynamodb"), os.environ["TABLE_NAME"])
+
+
+@pytest.fixture
+def flow() -> Iterator[Flow]:
+    """The app on moto with restaurant bistro-a, its staff token, and the event pipeline."""
+    serialize_dynamodb_requests()
+    with mock_aws():
+        session = boto3.session.Session()
+        outputs = provision(session, stage="test")
+        bootstrap.reset()
+        import app as app_module
+
+        with Client(app_module.app, stage_name="test", project_dir=str(PROJECT)) as client:
+            api = Api(client)
+            spec = restaurant_spec("bistro-a", staff_emails=["chef@a.example", "desk@a.example"])
+            assert api.call("POST", "/restaurants", spec.model_dump(mode="json"), ADMIN)[0] == 201
+            token = api.call("POST", "/restaurants/bistro-a/staff-tokens", {"label": "x"}, ADMIN)
+            staff = {"Authorization": "Bearer " + token[1]["token"]}
+            yield Flow(api, Pipeline(session, app_module, outputs), staff, session)
+        bootstrap.reset()
