@@ -91,12 +91,19 @@ def authenticator() -> Authenticator:
     )
 
 
+def _public_base_url() -> str:
+    url = settings().public_base_url
+    if not url:
+        raise RuntimeError("PUBLIC_BASE_URL is not configured: email links need the API's URL")
+    return url
+
+
 @functools.cache
 def staff_links() -> StaffLinks:
     from chalicelib.links import StaffLinks
     from chalicelib.services import utc_now
 
-    return StaffLinks(signing_key(), settings().public_base_url, utc_now)
+    return StaffLinks(signing_key(), _public_base_url(), utc_now)
 
 
 @functools.cache
@@ -145,7 +152,7 @@ def guest_notification() -> OncePerEvent:
     from chalicelib.notifications import GuestNotifier
 
     notifier = GuestNotifier(
-        store(), ManageTokens(signing_key()), settings().public_base_url, _mailer()
+        store(), ManageTokens(signing_key()), _public_base_url(), _mailer()
     )
     return OncePerEvent("notify_guest", notifier.notify, client("dynamodb"), settings().table_name)
 

@@ -24,7 +24,9 @@ class Settings(BaseModel):
     event_bus_name: str = "reservations-local"
     stream_failure_queue: str = "reservations-local-stream-failures"
     sender_email: str = "reservations@demo-bistro.example"
-    public_base_url: str = "http://127.0.0.1:8000"
+    # Where email links point (the API's public URL); no default, so a stage that forgot it
+    # fails loudly instead of mailing links to localhost.
+    public_base_url: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -3,11 +3,19 @@ SQS -> staff email -> accept link -> stream -> guest email, plus the daily summa
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+from chalice.app import DynamoDBEvent
+
+from chalicelib.stream import is_reservation_change
+from localdev.lambda_shapes import eventbridge_event, sqs_event
 from tests.app.conftest import upcoming_wednesday
-from tests.pipeline import RES, Flow, sent_emails
+from tests.pipeline import ACCOUNT, RES, Flow, sent_emails
 
 
 def links_in(text: str) -> dict[str, str]:
@@ -108,3 +116,37 @@ def test_signed_links_refuse_tampering_and_other_reservations(flow: Flow) -> Non
     other = path_of(links["accept"]).replace(first["id"], second["id"])
     assert flow.api.call("GET", other)[0] == 403
     assert flow.api.call("GET", f"{RES}/{first['id']}/respond")[0] == 403
+
+
+EVENTS = Path(__file__).parent.parent / "events"
+
+
+def keys(value: Any) -> Any:
+    """The shape of a JSON value: its keys, recursively (images are data, not shape)."""
+    if isinstance(value, dict):
+        return {
+            k: (None if k in {"Keys", "NewImage", "OldImage"} else keys(v))
+            for k, v in value.items()
+        }
+    return type(value).__name__
+
+
+def test_handlers_get_events_shaped_exactly_as_lambda_delivers_them(flow: Flow) -> None:
+    flow.book()
+    record = next(r for r in flow.pipeline.stream_records() if is_reservation_change(r))
+    [sample] = json.loads((EVENTS / "dynamodb_stream.json").read_text())["Records"]
+    assert keys(record) == keys(sample)
+    parsed = next(iter(DynamoDBEvent({"Records": [record]}, None)))  # Chalice's own reader
+    assert parsed.event_source_arn == flow.pipeline.stream_arn
+    assert parsed.table_name == "reservations-test"
+    assert isinstance(parsed.timestamp, datetime)  # from epoch seconds, as Lambda sends
+
+    flow.pipeline.run_stream([record])
+    [message] = flow.pipeline.staff_messages()
+    [sqs_record] = sqs_event([message], flow.pipeline.staff_queue_arn)["Records"]
+    [sqs_sample] = json.loads((EVENTS / "sqs.json").read_text())["Records"]
+    assert keys(sqs_record) == keys(sqs_sample)
+    delivered = eventbridge_event(json.loads(sqs_record["body"]), ACCOUNT)
+    sample_event = json.loads((EVENTS / "eventbridge.json").read_text())
+    assert set(delivered) == set(sample_event)
+    assert delivered["account"] == ACCOUNT and delivered["source"] == "reservations"
