@@ -151,9 +151,7 @@ def guest_notification() -> OncePerEvent:
     from chalicelib.consumers import OncePerEvent
     from chalicelib.notifications import GuestNotifier
 
-    notifier = GuestNotifier(
-        store(), ManageTokens(signing_key()), _public_base_url(), _mailer()
-    )
+    notifier = GuestNotifier(store(), ManageTokens(signing_key()), _public_base_url(), _mailer())
     return OncePerEvent("notify_guest", notifier.notify, client("dynamodb"), settings().table_name)
 
 
