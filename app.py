@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 from aws_lambda_powertools import Logger
 from chalice.app import Chalice, CloudWatchEvent, DynamoDBEvent, Request, Response, SQSEvent
@@ -217,7 +218,7 @@ def _this_url() -> str:
     """The page's own path and query: its form posts back to it with the same credentials."""
     request = app.current_request
     assert request is not None
-    query = "&".join(f"{k}={v}" for k, v in (request.query_params or {}).items())
+    query = urlencode(dict(request.query_params or {}))
     return f"{request.path}?{query}" if query else request.path
 
 

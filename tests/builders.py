@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chalicelib.reservations import RequestReservation
+from chalicelib.ids import new_id
+from chalicelib.reservations import RequestReservation, Reservation
 from chalicelib.restaurants import NewRestaurant
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -69,3 +70,26 @@ def next_weekday(start: datetime, weekday: int, weeks: int = 0) -> date:
     while day.weekday() != weekday:
         day += timedelta(days=1)
     return day + timedelta(weeks=weeks)
+
+
+def stored_reservation(
+    hhmm: str = "19:30",
+    party_size: int = 4,
+    restaurant_id: str = "chez-test",
+    notes: str | None = "window seat, please",
+) -> Reservation:
+    """A PENDING reservation as the store holds it, next Wednesday after NOW (Paris)."""
+    starts_at = local(next_weekday(NOW, 2), hhmm)
+    return Reservation(
+        id=new_id(),
+        restaurant_id=restaurant_id,
+        guest=booking(starts_at).guest,
+        party_size=party_size,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=90),
+        timezone="Europe/Paris",
+        notes=notes,
+        created_at=NOW,
+        updated_at=NOW,
+        manage_token_hash="f" * 64,
+    )

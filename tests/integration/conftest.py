@@ -37,20 +37,17 @@ def dynamo_store(aws: Any) -> DynamoStore:
 
 
 @pytest.fixture
-def flow() -> Iterator[Flow]:
+def flow(aws: Any) -> Iterator[Flow]:
     """The app on moto with restaurant bistro-a, its staff token, and the event pipeline."""
-    serialize_dynamodb_requests()
-    with mock_aws():
-        session = boto3.session.Session()
-        outputs = provision(session, stage="test")
-        bootstrap.reset()
-        import app as app_module
+    outputs = provision(aws, stage="test")  # the stack exists: this only reads its outputs
+    bootstrap.reset()
+    import app as app_module
 
-        with Client(app_module.app, stage_name="test", project_dir=str(PROJECT)) as client:
-            api = Api(client)
-            spec = restaurant_spec("bistro-a", staff_emails=["chef@a.example", "desk@a.example"])
-            assert api.call("POST", "/restaurants", spec.model_dump(mode="json"), ADMIN)[0] == 201
-            token = api.call("POST", "/restaurants/bistro-a/staff-tokens", {"label": "x"}, ADMIN)
-            staff = {"Authorization": "Bearer " + token[1]["token"]}
-            yield Flow(api, Pipeline(session, app_module, outputs), staff, session)
-        bootstrap.reset()
+    with Client(app_module.app, stage_name="test", project_dir=str(PROJECT)) as client:
+        api = Api(client)
+        spec = restaurant_spec("bistro-a", staff_emails=["chef@a.example", "desk@a.example"])
+        assert api.call("POST", "/restaurants", spec.model_dump(mode="json"), ADMIN)[0] == 201
+        token = api.call("POST", "/restaurants/bistro-a/staff-tokens", {"label": "x"}, ADMIN)
+        staff = {"Authorization": "Bearer " + token[1]["token"]}
+        yield Flow(api, Pipeline(aws, app_module, outputs), staff, aws)
+    bootstrap.reset()

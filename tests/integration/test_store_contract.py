@@ -13,7 +13,7 @@ from chalicelib.ports import IdempotencyKeyTaken, IdempotencyRecord, StaffToken,
 from chalicelib.reservations import Reservation, Status
 from chalicelib.restaurants import Restaurant
 from chalicelib.tokens import digest
-from tests.builders import NOW, booking, local, next_weekday, restaurant_spec
+from tests.builders import NOW, local, next_weekday, restaurant_spec, stored_reservation
 from tests.fakes import InMemoryStore
 
 WEDNESDAY = next_weekday(NOW, 2)
@@ -35,21 +35,7 @@ def restaurant(restaurant_id: str = "chez-test", **overrides: Any) -> Restaurant
 def reservation(
     hhmm: str = "19:30", party_size: int = 4, restaurant_id: str = "chez-test"
 ) -> Reservation:
-    request = booking(local(WEDNESDAY, hhmm), party_size)
-    starts_at = local(WEDNESDAY, hhmm)
-    return Reservation(
-        id=new_id(),
-        restaurant_id=restaurant_id,
-        guest=request.guest,
-        party_size=party_size,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=90),
-        timezone="Europe/Paris",
-        notes="window seat, please",
-        created_at=NOW,
-        updated_at=NOW,
-        manage_token_hash=digest("secret"),
-    )
+    return stored_reservation(hhmm, party_size, restaurant_id)
 
 
 def test_restaurants_round_trip_and_ids_are_unique(store: Store) -> None:

@@ -13,26 +13,12 @@ from chalicelib.events import (
     ReservationRequested,
     event_for_change,
 )
-from chalicelib.ids import new_id
 from chalicelib.reservations import Reservation, Status
-from tests.builders import NOW, booking, local, next_weekday
+from tests.builders import NOW, stored_reservation
 
 
 def pending() -> Reservation:
-    starts_at = local(next_weekday(NOW, 2), "19:30")
-    return Reservation(
-        id=new_id(),
-        restaurant_id="chez-test",
-        guest=booking(starts_at).guest,
-        party_size=2,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=90),
-        timezone="Europe/Paris",
-        notes="<b>birthday</b>",
-        created_at=NOW,
-        updated_at=NOW,
-        manage_token_hash="f" * 64,
-    )
+    return stored_reservation(party_size=2, notes="<b>birthday</b>")
 
 
 def test_a_new_reservation_is_requested() -> None:
