@@ -39,8 +39,16 @@ def _session() -> Any:
 
 @functools.cache
 def client(service: str) -> Any:
-    """A cached boto3 client; AWS_ENDPOINT_URL points them at the local emulator."""
-    return _session().client(service)
+    """A cached boto3 client (the local stage's AWS profile points them at the emulator).
+
+    Standard retry mode: throttling and transient errors are retried with backoff, 3 attempts.
+    """
+    from botocore.config import Config
+
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10
+    )
+    return _session().client(service, config=config)
 
 
 @functools.cache

@@ -2,24 +2,25 @@
 them. `LOCAL_FAULTS="events:PutEvents=0.3,ses:SendRawEmail=0.3,sqs:DeleteMessage=0.1"`.
 
 - PutEvents: a 200 response in which some entries failed (FailedEntryCount > 0); the other
-  entries are really published.
-- anything else: a throttling error, before the request is sent.
+  entries are really published. botocore does not retry that; the caller must.
+- anything else: an HTTP 400 throttling response in place of the real one, below botocore's
+  retry layer, so botocore retries it exactly as it retries AWS's own throttling.
+
+`ses:SendEmail` also covers SendRawEmail (the service sends MIME through SendRawEmail).
 """
 
 from __future__ import annotations
 
+import json
 import random
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 
-THROTTLING = {
-    "ses": ("Throttling", "Maximum sending rate exceeded."),
-    "sqs": ("ThrottlingException", "Rate exceeded"),
-    "dynamodb": ("ThrottlingException", "Rate of requests exceeds the allowed throughput."),
-    "events": ("ThrottlingException", "Rate exceeded"),
-}
+_THROTTLING_CODE = {"ses": "Throttling"}
+_ALIASES = {("ses", "SendEmail"): ("ses", "SendRawEmail")}
 
 
 def parse_faults(spec: str) -> dict[tuple[str, str], float]:
@@ -30,19 +31,25 @@ def parse_faults(spec: str) -> dict[tuple[str, str], float]:
         service, _, operation = target.partition(":")
         if not service or not operation or not rate:
             raise ValueError(f"fault {part!r} is not service:Operation=fraction")
-        fraction = float(rate)
+        try:
+            fraction = float(rate)
+        except ValueError:
+            raise ValueError(f"fault {part!r}: {rate!r} is not a number") from None
         if not 0 <= fraction <= 1:
             raise ValueError(f"fault {part!r}: the fraction must be between 0 and 1")
         faults[(service.lower(), operation)] = fraction
+        alias = _ALIASES.get((service.lower(), operation))
+        if alias:
+            faults.setdefault(alias, fraction)
     return faults
 
 
-_API_PARAMS = "fault_injection_api_params"
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self._data = data
 
-
-def _keep_api_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-    """`before-call` sees the serialised request; keep the API parameters for it."""
-    context[_API_PARAMS] = params
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._data
 
 
 class _Http:
@@ -59,63 +66,99 @@ class FaultInjector:
         faults: dict[tuple[str, str], float],
         rng: random.Random | None = None,
         decide: Callable[[str, str, dict[str, Any]], bool] | None = None,
+        on_fault: Callable[[str, str], None] | None = None,
     ) -> None:
         self.faults = faults
         self._rng = rng or random.Random()
         self._decide = decide
+        self._on_fault = on_fault
+        self._calls = threading.local()
+        self._lock = threading.Lock()
         self.injected: dict[tuple[str, str], int] = {}
 
     def fails(self, service: str, operation: str, params: dict[str, Any]) -> bool:
         if self._decide is not None:
             return self._decide(service, operation, params)
         rate = self.faults.get((service, operation), 0.0)
-        return rate > 0 and self._rng.random() < rate
+        with self._lock:
+            return rate > 0 and self._rng.random() < rate
 
     def install(self, client: Any) -> Any:
-        service = client.meta.service_model.endpoint_prefix
-        service = "ses" if service == "email" else service
-        event_id = client.meta.service_model.service_id.hyphenize()
-        for (fault_service, operation), _ in self.faults.items():
-            if fault_service == service:
+        model = client.meta.service_model
+        service = "ses" if model.endpoint_prefix == "email" else model.endpoint_prefix
+        event_id = model.service_id.hyphenize()
+        for fault_service, operation in self.faults:
+            if fault_service != service:
+                continue
+            client.meta.events.register(
+                f"before-parameter-build.{event_id}.{operation}", self._remember(operation)
+            )
+            if (service, operation) == ("events", "PutEvents"):
                 client.meta.events.register(
-                    f"before-parameter-build.{event_id}.{operation}", _keep_api_params
+                    f"before-call.{event_id}.{operation}", self._partial_put_events(client)
                 )
-                client.meta.events.register(
-                    f"before-call.{event_id}.{operation}",
-                    self._handler(client, service, operation),
+            else:
+                # Meant for the emulator in server mode. In-process moto (mock_aws) answers from a
+                # before-send hook of its own that runs whatever this one returns.
+                client.meta.events.register_first(
+                    f"before-send.{event_id}.{operation}",
+                    self._throttle(service, operation, model.protocol),
                 )
         return client
 
-    def _handler(self, client: Any, service: str, operation: str) -> Callable[..., Any]:
-        def before_call(context: dict[str, Any], **_: Any) -> Any:
-            params = context.get(_API_PARAMS, {})
-            if service == "events" and operation == "PutEvents":
-                return self._partial_put_events(client, params)
-            if self.fails(service, operation, params):
-                self._count(service, operation)
-                code, message = THROTTLING.get(service, ("ThrottlingException", "Rate exceeded"))
-                raise ClientError({"Error": {"Code": code, "Message": message}}, operation)
-            return None
+    def _remember(self, operation: str) -> Callable[..., None]:
+        def keep(params: dict[str, Any], **_: Any) -> None:
+            setattr(self._calls, operation, params)
+
+        return keep
+
+    def _throttle(self, service: str, operation: str, protocol: str) -> Callable[..., Any]:
+        code = _THROTTLING_CODE.get(service, "ThrottlingException")
+
+        def before_send(request: Any, **_: Any) -> AWSResponse | None:
+            if not self.fails(service, operation, getattr(self._calls, operation, {})):
+                return None
+            self._count(service, operation)
+            if protocol == "query":
+                body = (
+                    "<ErrorResponse><Error><Type>Sender</Type>"
+                    f"<Code>{code}</Code><Message>Rate exceeded (injected)</Message>"
+                    "</Error><RequestId>injected</RequestId></ErrorResponse>"
+                ).encode()
+                headers = {"Content-Type": "text/xml"}
+            else:
+                body = json.dumps({"__type": code, "message": "Rate exceeded (injected)"}).encode()
+                headers = {
+                    "Content-Type": "application/x-amz-json-1.0",
+                    "x-amzn-query-error": f"{code};Sender",
+                }
+            http_headers = HTTPHeaders()
+            for name, value in headers.items():
+                http_headers[name] = value
+            return AWSResponse(request.url, 400, http_headers, _Body(body))
+
+        return before_send
+
+    def _partial_put_events(self, client: Any) -> Callable[..., Any]:
+        def before_call(**_: Any) -> Any:
+            entries = getattr(self._calls, "PutEvents", {}).get("Entries", [])
+            failing = [i for i, e in enumerate(entries) if self.fails("events", "PutEvents", e)]
+            if not failing:
+                return None
+            self._count("events", "PutEvents", len(failing))
+            passing = [e for i, e in enumerate(entries) if i not in failing]
+            published = iter(
+                self._untouched(client).put_events(Entries=passing)["Entries"] if passing else []
+            )
+            results = [
+                {"ErrorCode": "InternalFailure", "ErrorMessage": "injected failure"}
+                if i in failing
+                else next(published)
+                for i in range(len(entries))
+            ]
+            return _Http(), {"FailedEntryCount": len(failing), "Entries": results}
 
         return before_call
-
-    def _partial_put_events(self, client: Any, params: dict[str, Any]) -> Any:
-        entries = params["Entries"]
-        failing = [i for i, e in enumerate(entries) if self.fails("events", "PutEvents", e)]
-        if not failing:
-            return None
-        self._count("events", "PutEvents", len(failing))
-        passing = [e for i, e in enumerate(entries) if i not in failing]
-        published = iter(
-            self._untouched(client).put_events(Entries=passing)["Entries"] if passing else []
-        )
-        results = [
-            {"ErrorCode": "InternalFailure", "ErrorMessage": "injected failure"}
-            if i in failing
-            else next(published)
-            for i in range(len(entries))
-        ]
-        return _Http(), {"FailedEntryCount": len(failing), "Entries": results}
 
     def _untouched(self, client: Any) -> Any:
         import boto3
@@ -129,5 +172,8 @@ class FaultInjector:
         )
 
     def _count(self, service: str, operation: str, n: int = 1) -> None:
-        key = (service, operation)
-        self.injected[key] = self.injected.get(key, 0) + n
+        with self._lock:
+            key = (service, operation)
+            self.injected[key] = self.injected.get(key, 0) + n
+        if self._on_fault is not None:
+            self._on_fault(service, operation)

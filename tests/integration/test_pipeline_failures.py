@@ -64,12 +64,15 @@ def test_ses_throttling_fails_only_those_messages_and_the_retry_sends_once(flow:
     ids = book_many(flow, 3)
     flow.pipeline.run_stream(flow.pipeline.stream_records())
     throttled = {"on": True}
-    FaultInjector(
-        {("ses", "SendRawEmail"): 1.0},
-        decide=lambda s, o, params: (
-            throttled["on"] and ids[2] in params["RawMessage"]["Data"].decode()
-        ),
-    ).install(bootstrap.client("ses"))
+
+    def throttle(params: dict[str, Any], **_: Any) -> None:
+        # Raised before the request exists: in-process moto would otherwise still send it.
+        if throttled["on"] and ids[2] in params["RawMessage"]["Data"].decode():
+            error = {"Error": {"Code": "Throttling", "Message": "Maximum sending rate exceeded."}}
+            raise ClientError(error, "SendRawEmail")  # type: ignore[arg-type]
+
+    ses = bootstrap.client("ses")
+    ses.meta.events.register("before-parameter-build.ses.SendRawEmail", throttle)
     messages = flow.pipeline.staff_messages()
     response = flow.pipeline.run_staff(messages)
     assert len(response["batchItemFailures"]) == 1

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from chalicelib import bootstrap
 from chalicelib.stream import event_from_record, is_reservation_change
-from localdev.faults import FaultInjector
 from tests.pipeline import (
     RES,
     Flow,
@@ -58,7 +59,15 @@ def test_a_poison_record_goes_to_the_failure_queue_and_the_rest_flows(flow: Flow
 def test_a_poison_record_that_cannot_be_set_aside_is_reported(flow: Flow) -> None:
     ids = book_many(flow, 3)
     records = poisoned(flow.pipeline.stream_records(), ids[1])
-    FaultInjector({("sqs", "SendMessage"): 1.0}).install(bootstrap.client("sqs"))
+
+    def unavailable(**_: Any) -> None:
+        raise ClientError(
+            {"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "SendMessage"
+        )
+
+    bootstrap.client("sqs").meta.events.register(
+        "before-parameter-build.sqs.SendMessage", unavailable
+    )
     response = flow.pipeline.run_stream(records)
     [failure] = response["batchItemFailures"]
     poison = next(
