@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from typing import Any
 
 from chalicelib.emails import Email
@@ -18,6 +19,8 @@ class SesMailer:
         message["From"] = self._sender
         message["To"] = ", ".join(email.to)
         message["Subject"] = email.subject
+        message["Date"] = formatdate(usegmt=True)
+        message["Message-ID"] = make_msgid(domain=self._sender.rpartition("@")[2] or None)
         message["X-Reservation-Id"] = email.reservation_id
         message["X-Event-Id"] = email.event_id
         message.set_content(email.text)

@@ -20,7 +20,10 @@ SKIPPED_BY_MOTO = ("AWS::SES::EmailIdentity", "AWS::SQS::QueuePolicy")
 
 
 def provision(
-    session: Any, stage: str = "local", sender_email: str = DEFAULT_SENDER
+    session: Any,
+    stage: str = "local",
+    sender_email: str = DEFAULT_SENDER,
+    parameters: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """Create (or reuse) the resources stack; returns its outputs."""
     cloudformation = session.client("cloudformation")
@@ -30,17 +33,21 @@ def provision(
         for s in cloudformation.list_stacks()["StackSummaries"]
         if s["StackStatus"] != "DELETE_COMPLETE"
     }
-    if stack_name not in existing:
-        with _known_gaps_quiet():
+    with _known_gaps_quiet():
+        if stack_name not in existing:
             cloudformation.create_stack(
                 StackName=stack_name,
                 TemplateBody=TEMPLATE.read_text(),
                 Parameters=[
-                    {"ParameterKey": "Stage", "ParameterValue": stage},
-                    {"ParameterKey": "SenderEmail", "ParameterValue": sender_email},
+                    {"ParameterKey": key, "ParameterValue": value}
+                    for key, value in {
+                        "Stage": stage,
+                        "SenderEmail": sender_email,
+                        **(parameters or {}),
+                    }.items()
                 ],
             )
-    stack = _wait(cloudformation, stack_name)
+        stack = _wait(cloudformation, stack_name)
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     session.client("dynamodb").update_time_to_live(  # moto ignores TimeToLiveSpecification
         TableName=outputs["TableName"],
@@ -53,7 +60,7 @@ def provision(
 @contextlib.contextmanager
 def _known_gaps_quiet() -> Iterator[None]:
     """Silence moto's notices for SKIPPED_BY_MOTO only; any other skipped type still shows."""
-    log = logging.getLogger("moto.cloudformation.parsing")
+    log = logging.getLogger("moto")  # moto's CloudFormation logs under its top-level logger
     drop = _DropKnownGaps()
     log.addFilter(drop)
     try:

@@ -1,10 +1,11 @@
 """`make run`: the whole service on this machine, no AWS account, no Docker.
 
 Starts the embedded AWS emulator, provisions the resources from infra/resources.yaml, seeds
-the demo restaurant, and serves the API with `chalice local --stage local`. Ctrl-C stops it all.
+the demo restaurant, serves the API with `chalice local --stage local`, runs every event
+handler with Lambda's event-source semantics, and keeps a mail outbox. Ctrl-C stops it all.
 
     python -m localdev.run                 # everything
-    python -m localdev.run --no-api        # emulator only; run `chalice local --stage local`
+    python -m localdev.run --no-api        # all but the API; run `chalice local --stage local`
                                            # yourself in a second terminal
 """
 
@@ -25,8 +26,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from localdev.console import Console
 from localdev.emulator import REGION, Emulator, serialize_dynamodb_requests, write_aws_profile
+from localdev.faults import parse_faults
+from localdev.outbox import serve
 from localdev.provision import ROOT, provision, store_secrets
+from localdev.runtime import LocalRuntime, use_stage_environment
 from localdev.seed import DEMO_ID, seed_demo
 
 STATE_DIR = ROOT / ".localdev"
@@ -35,24 +40,39 @@ PROFILE = "reservations-local"
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
-    busy = [port for port in (args.aws_port, args.api_port) if _in_use(args.host, port)]
+    ports = (args.aws_port, args.api_port, args.outbox_port)
+    busy = [port for port in ports if _in_use(args.host, port)]
     if args.no_api:
         busy = [port for port in busy if port != args.api_port]
     if busy:
         print(
             f"Port {', '.join(map(str, busy))} on {args.host} is already in use: is `make run` "
             "already running in another terminal? Stop it with Ctrl-C there, or choose other "
-            "ports with LOCAL_API_PORT / LOCAL_AWS_PORT.",
+            "ports with LOCAL_API_PORT / LOCAL_AWS_PORT / LOCAL_OUTBOX_PORT.",
             file=sys.stderr,
         )
         return 1
+    try:
+        faults = parse_faults(os.environ.get("LOCAL_FAULTS", ""))
+    except ValueError as error:
+        print(f"LOCAL_FAULTS: {error}", file=sys.stderr)
+        return 2
     with _lifetime() as stopping:
         emulator = Emulator(args.host, args.aws_port)
         started = time.monotonic()
         emulator.start()
-        tokens = _prepare(emulator)
+        write_aws_profile(STATE_DIR / "aws", emulator.endpoint, PROFILE)
+        use_stage_environment("local")  # this process runs the handlers as the local stage
+        session = _EndpointSession(emulator.endpoint)
+        tokens, outputs = _prepare(emulator, session)
+        console = Console()
+        runtime = LocalRuntime(
+            session, outputs, console, STATE_DIR / "outbox", os.environ.get("LOCAL_FAULTS", "")
+        )
+        runtime.start()
+        outbox = serve(runtime.outbox, args.host, args.outbox_port)
         api = None if args.no_api else _start_api(args.host, args.api_port)
-        _banner(args, emulator, tokens, time.monotonic() - started)
+        _banner(args, emulator, tokens, faults, time.monotonic() - started)
         try:
             while not stopping.is_set():
                 if api is not None and api.poll() is not None:
@@ -62,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             if api is not None:
                 _stop(api)
+            runtime.stop()
+            outbox.shutdown()
             emulator.stop()
             print("Stopped: API and emulator are down.")
     return 0
@@ -72,48 +94,64 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--api-port", type=int, default=int(os.environ.get("LOCAL_API_PORT", 8000)))
     parser.add_argument("--aws-port", type=int, default=int(os.environ.get("LOCAL_AWS_PORT", 4566)))
+    parser.add_argument(
+        "--outbox-port", type=int, default=int(os.environ.get("LOCAL_OUTBOX_PORT", 8025))
+    )
     parser.add_argument("--no-api", action="store_true", help="do not start chalice local")
     return parser.parse_args(argv)
 
 
-def _prepare(emulator: Emulator) -> dict[str, str]:
+def _prepare(
+    emulator: Emulator, session: _EndpointSession
+) -> tuple[dict[str, str], dict[str, str]]:
     """Point this process and `chalice local` at the emulator, provision, seed."""
-    import boto3
-
     from chalicelib.store_dynamodb import DynamoStore
 
-    write_aws_profile(STATE_DIR / "aws", emulator.endpoint, PROFILE)
-    session = boto3.session.Session(
-        aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION
-    )
-    session_with_endpoint = _EndpointSession(session, emulator.endpoint)
-    outputs = provision(session_with_endpoint)
+    outputs = provision(session, parameters={"NotificationVisibilityTimeout": "5"})
     tokens = {
         "admin": os.environ.get("LOCAL_ADMIN_TOKEN") or "adm_" + secrets.token_urlsafe(24),
         "staff": os.environ.get("LOCAL_STAFF_TOKEN") or "stf_" + secrets.token_urlsafe(24),
         "signing": os.environ.get("LOCAL_SIGNING_KEY") or secrets.token_urlsafe(32),
     }
-    store_secrets(session_with_endpoint, "local", tokens["admin"], tokens["signing"])
-    seed_demo(
-        DynamoStore(session_with_endpoint.client("dynamodb"), outputs["TableName"]), tokens["staff"]
-    )
-    return tokens
+    store_secrets(session, "local", tokens["admin"], tokens["signing"])
+    seed_demo(DynamoStore(session.client("dynamodb"), outputs["TableName"]), tokens["staff"])
+    return tokens, outputs
 
 
 class _EndpointSession:
-    """A boto3 session whose clients all talk to the emulator."""
+    """Clients for the emulator, with botocore's standard retries."""
 
-    def __init__(self, session: Any, endpoint: str) -> None:
-        self._session = session
+    region_name = REGION
+
+    def __init__(self, endpoint: str) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self._session: Any = boto3.session.Session(
+            aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION
+        )
         self._endpoint = endpoint
+        self._config = Config(retries={"mode": "standard", "max_attempts": 3})
 
     def client(self, service: str) -> Any:
-        return self._session.client(service, endpoint_url=self._endpoint)
+        return self._session.client(service, endpoint_url=self._endpoint, config=self._config)
 
 
 def _start_api(host: str, port: int) -> subprocess.Popen[bytes]:
     chalice = Path(sys.executable).parent / "chalice"
-    command = [str(chalice), "local", "--stage", "local", "--host", host, "--port", str(port)]
+    # No autoreload: the outbox writes files under the project, and the event handlers (run by
+    # this process) would not reload anyway: restart `make run` after changing code.
+    command = [
+        str(chalice),
+        "local",
+        "--stage",
+        "local",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--no-autoreload",
+    ]
     # The local stage reads its secrets from the emulator's SSM, like AWS stages; a direct
     # ADMIN_TOKEN or SIGNING_KEY left in the shell would win over them, so drop those.
     env = {k: v for k, v in os.environ.items() if k not in {"ADMIN_TOKEN", "SIGNING_KEY"}}
@@ -156,7 +194,11 @@ def _in_use(host: str, port: int) -> bool:
 
 
 def _banner(
-    args: argparse.Namespace, emulator: Emulator, tokens: dict[str, str], took: float
+    args: argparse.Namespace,
+    emulator: Emulator,
+    tokens: dict[str, str],
+    faults: dict[tuple[str, str], float],
+    took: float,
 ) -> None:
     api = f"http://{args.host}:{args.api_port}"
     lines = [
@@ -164,10 +206,17 @@ def _banner(
         "Reservations service, running locally (stage 'local')",
         f"  API            {api}" + ("  (not started: --no-api)" if args.no_api else ""),
         f"  AWS emulator   {emulator.endpoint}",
+        f"  mail outbox    http://{args.host}:{args.outbox_port}/  (JSON: /messages.json; "
+        f"files: {(STATE_DIR / 'outbox').relative_to(ROOT)}/)",
+        "  event handlers publish_reservation_events, notify_staff, notify_guest, "
+        "update_daily_summary",
         f"  demo restaurant {DEMO_ID}: {api}/restaurants/{DEMO_ID}",
         f"  admin token    {tokens['admin']}",
         f"  staff token    {tokens['staff']}   (staff of {DEMO_ID})",
     ]
+    if faults:
+        shown = ", ".join(f"{s}:{o}={rate}" for (s, o), rate in faults.items())
+        lines.append(f"  FAULTS         {shown}")
     if args.no_api:
         lines.append("  In another terminal: .venv/bin/chalice local --stage local")
     lines.append(f"  ready in {took:.1f}s. Ctrl-C stops everything.")

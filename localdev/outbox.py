@@ -1,0 +1,161 @@
+"""The mail outbox: every email sent through the emulator's SES, as a web page, as JSON and as
+.eml files.
+
+    http://127.0.0.1:8025/               newest first; each message viewable, links clickable
+    http://127.0.0.1:8025/messages.json  [{id, from, to, subject, text, html, sent_at}, ...]
+    .localdev/outbox/*.eml               one file per message
+"""
+
+from __future__ import annotations
+
+import email
+import json
+import threading
+from email.message import Message
+from email.utils import parsedate_to_datetime
+from html import escape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from localdev.console import Console
+
+ACCOUNT = "123456789012"
+
+
+class Outbox:
+    def __init__(self, directory: Path, region: str, console: Console | None = None) -> None:
+        self._directory = directory
+        self._region = region
+        self._console = console
+        self._messages: list[dict[str, Any]] = []
+        self._seen = 0
+        self._lock = threading.Lock()
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def collect(self) -> int:
+        """Pick up what SES accepted since the last call; returns how many are new."""
+        from moto.ses.models import ses_backends
+
+        sent = ses_backends[ACCOUNT][self._region].sent_messages
+        fresh = sent[self._seen :]
+        for raw in fresh:
+            message = self._parse(raw)
+            name = f"{message['sent_at'].replace(':', '')}-{message['id']}.eml"
+            (self._directory / name).write_text(getattr(raw, "raw_data", ""))
+            with self._lock:
+                self._messages.append(message)
+            if self._console is not None:
+                self._console.email(
+                    ", ".join(message["to"]), message["subject"], message.get("reservation_id")
+                )
+        self._seen += len(fresh)
+        return len(fresh)
+
+    def messages(self) -> list[dict[str, Any]]:
+        """Newest first."""
+        with self._lock:
+            return [
+                {k: m[k] for k in ("id", "from", "to", "subject", "text", "html", "sent_at")}
+                for m in reversed(self._messages)
+            ]
+
+    def _parse(self, raw: Any) -> dict[str, Any]:
+        parsed = email.message_from_string(getattr(raw, "raw_data", ""))
+        parts = {p.get_content_type(): p for p in parsed.walk() if not p.is_multipart()}
+        sent_at = parsedate_to_datetime(parsed["Date"]) if parsed["Date"] else None
+        return {
+            "id": raw.id,
+            "from": raw.source,
+            "to": [a.strip() for a in str(parsed.get("To", "")).split(",") if a.strip()],
+            "subject": str(parsed.get("Subject", "")),
+            "text": _decoded(parts.get("text/plain")),
+            "html": _decoded(parts.get("text/html")),
+            "sent_at": sent_at.isoformat() if sent_at else "",
+            "reservation_id": parsed.get("X-Reservation-Id"),
+        }
+
+
+def _decoded(part: Message | None) -> str:
+    if part is None:
+        return ""
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    return payload.decode(part.get_content_charset() or "utf-8", errors="replace")
+
+
+def serve(outbox: Outbox, host: str, port: int) -> ThreadingHTTPServer:
+    """Start the outbox's web server on a thread; `shutdown()` stops it."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            path = self.path.split("?", 1)[0]
+            messages = outbox.messages()
+            if path == "/messages.json":
+                self._send(200, "application/json", json.dumps(messages, indent=2))
+            elif path == "/":
+                self._send(200, "text/html; charset=utf-8", _index(messages))
+            elif path.startswith("/messages/"):
+                wanted = path.removeprefix("/messages/")
+                found = next((m for m in messages if m["id"] == wanted), None)
+                if found is None:
+                    self._send(404, "text/plain", "no such message")
+                else:
+                    self._send(200, "text/html; charset=utf-8", _message_page(found))
+            else:
+                self._send(404, "text/plain", "not found")
+
+        def _send(self, status: int, content_type: str, body: str) -> None:
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass  # the console has a line per email already
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    threading.Thread(target=server.serve_forever, name="outbox", daemon=True).start()
+    return server
+
+
+_STYLE = (
+    "<style>body{font-family:system-ui,sans-serif;margin:2em}td,th{padding:.3em .8em;"
+    "text-align:left;border-bottom:1px solid #ddd}iframe{width:100%;height:32em;"
+    "border:1px solid #ccc}pre{white-space:pre-wrap;background:#f6f6f6;padding:1em}</style>"
+)
+
+
+def _index(messages: list[dict[str, Any]]) -> str:
+    rows = "".join(
+        f"<tr><td>{escape(m['sent_at'])}</td><td>{escape(', '.join(m['to']))}</td>"
+        f'<td><a href="/messages/{escape(m["id"])}">{escape(m["subject"])}</a></td></tr>'
+        for m in messages
+    )
+    empty = "" if messages else "<p>No email yet. Book a table and it will show up here.</p>"
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>Outbox</title>{_STYLE}'
+        '<meta http-equiv="refresh" content="5"></head><body><h1>Outbox</h1>'
+        f'<p>{len(messages)} message(s), newest first. <a href="/messages.json">JSON</a></p>'
+        f"{empty}<table><tr><th>Sent</th><th>To</th><th>Subject</th></tr>{rows}</table>"
+        "</body></html>"
+    )
+
+
+def _message_page(message: dict[str, Any]) -> str:
+    # The HTML part renders in a sandboxed frame; links open in a new tab.
+    html = message["html"].replace("<a ", '<a target="_blank" ')
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{escape(message["subject"])}'
+        f'</title>{_STYLE}</head><body><p><a href="/">← Outbox</a></p>'
+        f"<h2>{escape(message['subject'])}</h2>"
+        f"<p>From {escape(message['from'])} to {escape(', '.join(message['to']))}, "
+        f"{escape(message['sent_at'])}</p>"
+        f'<iframe sandbox="allow-popups allow-popups-to-escape-sandbox" '
+        f'srcdoc="{escape(html)}"></iframe><h3>Plain text</h3><pre>{escape(message["text"])}'
+        "</pre></body></html>"
+    )

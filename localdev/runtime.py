@@ -1,0 +1,174 @@
+"""Runs the app's event handlers next to the emulator: the runner, faults, console, outbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from chalice.app import CloudWatchEventConfig, DynamoDBEventConfig, SQSEventConfig
+
+from localdev.console import Console, watch_put_events
+from localdev.faults import FaultInjector, parse_faults
+from localdev.outbox import Outbox
+from localdev.provision import ROOT
+from localdev.runner import (
+    BusSource,
+    QueueSource,
+    Runner,
+    StreamSource,
+    stream_settings_for,
+    subscription_for,
+)
+
+_CLIENT_NAMES = {"events": "events", "ses": "ses", "sqs": "sqs", "dynamodb": "dynamodb"}
+
+
+def stage_environment(stage: str) -> dict[str, str]:
+    """The variables `chalice local --stage` would set: the config's, then the stage's."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    return {
+        **config.get("environment_variables", {}),
+        **config["stages"][stage].get("environment_variables", {}),
+    }
+
+
+def use_stage_environment(stage: str = "local") -> None:
+    """Set this process's environment as Lambda's would be for `stage`. Call it before any
+    boto3 session exists: botocore reads AWS_CONFIG_FILE once per session."""
+    environment = stage_environment(stage)
+    for name in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        if name in environment:
+            environment[name] = str(ROOT / environment[name])
+    os.environ.update(environment)
+    for direct in ("ADMIN_TOKEN", "SIGNING_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        os.environ.pop(direct, None)  # the stage reads these from its profile and SSM
+    os.environ["POWERTOOLS_LOG_LEVEL"] = os.environ.get("LOCAL_HANDLER_LOG_LEVEL", "WARNING")
+
+
+def load_app() -> ModuleType:
+    """Import app.py as Lambda runs it (after `use_stage_environment`)."""
+    from chalicelib import bootstrap
+
+    bootstrap.reset()
+    import app as app_module
+
+    return app_module
+
+
+class LocalRuntime:
+    def __init__(
+        self,
+        session: Any,
+        outputs: dict[str, str],
+        console: Console,
+        outbox_dir: Path,
+        faults: str = "",
+    ) -> None:
+        self._session = session
+        self._outputs = outputs
+        self._console = console
+        self._faults = FaultInjector(
+            parse_faults(faults),
+            on_fault=lambda service, op: console.line("fault", f"{service}:{op} failed (injected)"),
+        )
+        self.outbox = Outbox(outbox_dir, region=session.region_name, console=console)
+        self._runner: Runner | None = None
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        app_module = load_app()
+        from chalicelib import bootstrap
+
+        for service in {s for s, _ in self._faults.faults}:
+            if service in _CLIENT_NAMES:
+                self._faults.install(bootstrap.client(_CLIENT_NAMES[service]))
+        watch_put_events(bootstrap.client("events"), self._console)
+        sqs = self._faults.install(self._session.client("sqs"))
+        sources = [self._source(app_module, config, sqs) for config in app_module.app.event_sources]
+        self._runner = Runner(sources, self._console)
+        self._runner.start()
+        threading.Thread(target=self._collect_mail, name="outbox-collector", daemon=True).start()
+
+    def _collect_mail(self) -> None:
+        while not self._stop.wait(0.1):
+            try:
+                self.outbox.collect()
+            except Exception as error:  # keep watching; say what went wrong
+                self._console.line("outbox", f"could not read a message: {error!r}")
+
+    def _source(self, app_module: ModuleType, config: Any, sqs: Any) -> Any:
+        handler = getattr(app_module, config.name)
+        if isinstance(config, DynamoDBEventConfig):
+            return self._stream(config, handler, sqs)
+        if isinstance(config, SQSEventConfig):
+            queue = config.queue or str(config.queue_arn).rsplit(":", 1)[1]
+            url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+                "Attributes"]["QueueArn"]  # fmt: skip
+            return QueueSource(
+                config.name,
+                handler,
+                sqs,
+                url,
+                arn,
+                config.batch_size,
+                config.maximum_batching_window_in_seconds,
+                self._console,
+            )
+        if isinstance(config, CloudWatchEventConfig):
+            return self._subscription(config, handler, sqs)
+        raise ValueError(f"the local runtime cannot run {type(config).__name__} handlers yet")
+
+    def _stream(self, config: DynamoDBEventConfig, handler: Any, sqs: Any) -> StreamSource:
+        streams = self._session.client("dynamodbstreams")
+        arn = config.stream_arn
+        known = {s["StreamArn"] for s in streams.list_streams()["Streams"]}
+        if arn not in known:  # the stage's placeholder: the emulator's stream has its own label
+            arn = self._outputs["TableStreamArn"]
+        settings = stream_settings_for(config.name, config)
+        from chalicelib.event_sources import RESERVATION_STREAM
+
+        destination = self._queue_url(sqs, f"{RESERVATION_STREAM.on_failure_queue}Arn")
+        source = StreamSource(
+            config.name, handler, settings, streams, arn,
+            on_failure=lambda body: sqs.send_message(
+                QueueUrl=destination, MessageBody=json.dumps(body, default=str)
+            ),
+            console=self._console,
+        )  # fmt: skip
+        source.start_position()
+        return source
+
+    def _subscription(self, config: CloudWatchEventConfig, handler: Any, sqs: Any) -> BusSource:
+        subscription = subscription_for(config.name)
+        bus = os.environ.get("EVENT_BUS_NAME", self._outputs["EventBusName"])
+        queue_url = sqs.create_queue(QueueName=f"local-bus-{config.name}")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]  # fmt: skip
+        events = self._session.client("events")
+        rule = f"local-{config.name}"
+        events.put_rule(Name=rule, EventBusName=bus, EventPattern=json.dumps(config.event_pattern))
+        events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
+        dead_letter = subscription.dead_letter_queue if subscription else "EventsDeadLetterQueue"
+        return BusSource(
+            config.name,
+            handler,
+            sqs,
+            queue_url,
+            subscription.maximum_retry_attempts if subscription else 2,
+            self._queue_url(sqs, f"{dead_letter}Arn"),
+            self._console,
+        )
+
+    def _queue_url(self, sqs: Any, output: str) -> str:
+        name = self._outputs[output].rsplit(":", 1)[1]
+        return str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._runner is not None:
+            self._runner.stop()
