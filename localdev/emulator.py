@@ -21,20 +21,69 @@ _dynamodb_lock = threading.RLock()
 
 
 def serialize_dynamodb_requests() -> None:
-    """Make each moto DynamoDB request atomic (idempotent; safe to call repeatedly)."""
+    """Make each moto DynamoDB and DynamoDB Streams request atomic (idempotent).
+
+    Streams too: moto appends a transaction's stream records as it applies each item and drops
+    them on rollback, so a stream read in between would see records of a transaction that then
+    failed (seen here: a staff email for a booking refused as full), and after the rollback
+    sequence numbers are reused. In DynamoDB a record appears only once its write committed.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-    original = DynamoHandler.call_action
-    if getattr(original, "_serialized", False):
-        return
+    for handler in (DynamoHandler, DynamoDBStreamsHandler):
+        original = handler.call_action
+        if getattr(original, "_serialized", False):
+            continue
+        setattr(handler, "call_action", _locked(original))  # noqa: B010 - patching a class
+    if not getattr(DynamoDBBackend.transact_write_items, "_keeps_streams", False):
+        setattr(  # noqa: B010 - patching a class
+            DynamoDBBackend,
+            "transact_write_items",
+            _rollback_in_place(DynamoDBBackend.transact_write_items),
+        )
 
+
+def _rollback_in_place(original: Any) -> Any:
+    """moto rolls a failed transaction back by replacing each table with a deep copy taken
+    before it, and open shard iterators keep the old table's stream: they would read the
+    cancelled writes and nothing written afterwards. Keep each table object instead, with the
+    copy's contents and its own stream cut back to where it was."""
+
+    @functools.wraps(original)
+    def transact_write_items(self: Any, transact_items: Any) -> Any:
+        before = {
+            name: (table, len(table.stream_shard.items) if table.stream_shard else 0)
+            for name, table in self.tables.items()
+        }
+        try:
+            return original(self, transact_items)
+        except Exception:
+            for name, (table, stream_length) in before.items():
+                restored = self.tables.get(name)
+                if restored is None or restored is table:
+                    continue
+                shard = table.stream_shard
+                table.__dict__.update(restored.__dict__)
+                if shard is not None:
+                    del shard.items[stream_length:]
+                    table.stream_shard = shard
+                self.tables[name] = table
+            raise
+
+    transact_write_items._keeps_streams = True  # type: ignore[attr-defined]
+    return transact_write_items
+
+
+def _locked(original: Any) -> Any:
     @functools.wraps(original)
     def call_action(self: Any) -> Any:
         with _dynamodb_lock:
             return original(self)
 
     call_action._serialized = True  # type: ignore[attr-defined]
-    setattr(DynamoHandler, "call_action", call_action)  # noqa: B010 - patching a class
+    return call_action
 
 
 class Emulator:

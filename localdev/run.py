@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         emulator.start()
         write_aws_profile(STATE_DIR / "aws", emulator.endpoint, PROFILE)
         use_stage_environment("local")  # this process runs the handlers as the local stage
+        os.environ["PUBLIC_BASE_URL"] = f"http://{args.host}:{args.api_port}"  # email links
         session = _EndpointSession(emulator.endpoint)
         tokens, outputs = _prepare(emulator, session)
         console = Console()

@@ -9,12 +9,13 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,25 @@ class Runtime:
     api_port: int
     aws_port: int
     banner: str
+    outbox_port: int = 0
+    console: list[str] = field(default_factory=list)
+
+    def messages(self) -> list[dict[str, Any]]:
+        url = f"http://127.0.0.1:{self.outbox_port}/messages.json"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            messages: list[dict[str, Any]] = json.loads(response.read())
+            return messages
+
+    def wait_for_messages(
+        self, predicate: Any, count: int = 1, timeout: float = 10.0
+    ) -> list[dict[str, Any]]:
+        """Poll the outbox until `count` messages satisfy `predicate`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [m for m in self.messages() if predicate(m)]
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            time.sleep(0.2)
 
     def token(self, which: str) -> str:
         match = re.search(rf"{which} token\s+(\S+)", self.banner)
@@ -61,17 +81,14 @@ class Runtime:
             return error.code, json.loads(error.read() or b"null")
 
 
-def start(env: dict[str, str], api_port: int, aws_port: int) -> subprocess.Popen[str]:
+def start(
+    env: dict[str, str], api_port: int, aws_port: int, outbox_port: int | None = None
+) -> subprocess.Popen[str]:
+    """`make run`'s launcher, as a subprocess, on the given loopback ports."""
+    outbox = free_port() if outbox_port is None else outbox_port
+    ports = ["--api-port", str(api_port), "--aws-port", str(aws_port)]
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "localdev.run",
-            "--api-port",
-            str(api_port),
-            "--aws-port",
-            str(aws_port),
-        ],
+        [sys.executable, "-m", "localdev.run", *ports, "--outbox-port", str(outbox)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -101,19 +118,32 @@ def wait_until_serving(process: subprocess.Popen[str], api: str, timeout: float 
     raise AssertionError("API never answered:\n" + "".join(banner))
 
 
-@pytest.fixture(scope="module")
-def runtime() -> Iterator[Runtime]:
-    api_port, aws_port = free_port(), free_port()
-    env = {**os.environ, "LOCAL_STAFF_TOKEN": "stf_e2e-fixed-staff-token"}
-    process = start(env, api_port, aws_port)
+def launch(extra_env: dict[str, str] | None = None) -> Iterator[Runtime]:
+    api_port, aws_port, outbox_port = free_port(), free_port(), free_port()
+    env = {**os.environ, "LOCAL_STAFF_TOKEN": "stf_e2e-fixed-staff-token", **(extra_env or {})}
+    process = start(env, api_port, aws_port, outbox_port)
     api = f"http://127.0.0.1:{api_port}"
     try:
         banner = wait_until_serving(process, api)
-        yield Runtime(process, api, api_port, aws_port, banner)
+        runtime = Runtime(process, api, api_port, aws_port, banner, outbox_port)
+        threading.Thread(target=drain, args=(process, runtime.console), daemon=True).start()
+        yield runtime
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
             process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def runtime() -> Iterator[Runtime]:
+    yield from launch()
+
+
+def drain(process: subprocess.Popen[str], lines: list[str]) -> None:
+    """Keep reading the launcher's console so its pipe never fills up."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.append(line.rstrip("\n"))
 
 
 def readme_booking_example() -> str:
@@ -175,7 +205,7 @@ def test_concurrent_http_requests_never_overbook(runtime: Runtime) -> None:
 
 
 def test_a_second_launcher_says_the_ports_are_taken(runtime: Runtime) -> None:
-    second = start(dict(os.environ), runtime.api_port, runtime.aws_port)
+    second = start(dict(os.environ), runtime.api_port, runtime.aws_port, runtime.outbox_port)
     output, _ = second.communicate(timeout=30)
     assert second.returncode == 1
     assert "already in use" in output and "make run" in output
@@ -199,7 +229,16 @@ def test_plain_chalice_local_against_a_running_emulator() -> None:
     """The two-terminal way: `localdev.run --no-api`, then `chalice local --stage local`."""
     api_port, aws_port = free_port(), free_port()
     emulator = subprocess.Popen(
-        [sys.executable, "-m", "localdev.run", "--no-api", "--aws-port", str(aws_port)],
+        [
+            sys.executable,
+            "-m",
+            "localdev.run",
+            "--no-api",
+            "--aws-port",
+            str(aws_port),
+            "--outbox-port",
+            str(free_port()),
+        ],
         cwd=ROOT,
         env=dict(os.environ),
         stdout=subprocess.PIPE,
@@ -254,3 +293,97 @@ def test_plain_chalice_local_against_a_running_emulator() -> None:
             chalice.wait(timeout=10)
         emulator.send_signal(signal.SIGINT)
         emulator.wait(timeout=20)
+
+
+def book(runtime: Runtime, name: str, day: date, hhmm: str, party_size: int = 2) -> dict[str, Any]:
+    status, body = runtime.call(
+        "POST",
+        "/restaurants/demo-bistro/reservations",
+        {
+            "guest": {"name": name, "email": "guest@example.com"},
+            "party_size": party_size,
+            "starts_at": f"{day}T{hhmm}",
+        },
+    )
+    assert status == 201, body
+    return dict(body)
+
+
+def test_staff_email_then_accept_link_then_guest_email(runtime: Runtime) -> None:
+    day = date.today() + timedelta(days=4)
+    started = time.monotonic()
+    booked = book(runtime, "Katherine Johnson", day, "12:45", party_size=3)
+    found = runtime.wait_for_messages(lambda m: "Katherine Johnson" in m["subject"])
+    assert len(found) == 1, "\n".join(runtime.console[-40:])
+    [staff] = found
+    took = time.monotonic() - started
+    assert took < 5, f"staff email after {took:.1f}s"
+    assert staff["to"] == ["staff@demo-bistro.example"]
+    assert staff["subject"].startswith("Booking request: Katherine Johnson, 3 guests")
+    assert staff["html"] and staff["text"] and staff["sent_at"] and staff["from"]
+    accept = re.search(r"^Accept:\s+(\S+)$", staff["text"], flags=re.MULTILINE)
+    assert accept, staff["text"]
+    page = urllib.request.urlopen(accept.group(1), timeout=5).read().decode()
+    assert "Accept reservation" in page  # the GET only shows the request
+    form = urllib.request.Request(
+        accept.group(1),
+        data=b"",
+        method="POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert "Reservation accepted" in urllib.request.urlopen(form, timeout=5).read().decode()
+    [guest] = runtime.wait_for_messages(
+        lambda m: m["to"] == ["guest@example.com"] and "Confirmed" in m["subject"]
+    )
+    assert "/manage?token=" in guest["text"]
+    lines = [line for line in runtime.console if booked["id"] in line]
+    for kind in ("stream", "event", "handler", "email"):
+        assert any(f" {kind} " in line for line in lines), (kind, lines)
+
+
+def test_the_outbox_page_lists_messages_newest_first(runtime: Runtime) -> None:
+    day = date.today() + timedelta(days=6)
+    book(runtime, "First Guest", day, "12:00")
+    runtime.wait_for_messages(lambda m: "First Guest" in m["subject"])
+    book(runtime, "Second Guest", day, "12:15")
+    runtime.wait_for_messages(lambda m: "Second Guest" in m["subject"])
+    base = f"http://127.0.0.1:{runtime.outbox_port}"
+    index = urllib.request.urlopen(base + "/", timeout=5).read().decode()
+    assert index.index("Second Guest") < index.index("First Guest")
+    newest = runtime.messages()[0]
+    page = urllib.request.urlopen(f"{base}/messages/{newest['id']}", timeout=5).read().decode()
+    assert "srcdoc=" in page and "Second Guest" in page
+    emls = list((ROOT / ".localdev" / "outbox").glob(f"*{newest['id']}.eml"))
+    assert len(emls) == 1 and "Second Guest" in emls[0].read_text()
+
+
+@pytest.fixture(scope="module")
+def faulty_runtime() -> Iterator[Runtime]:
+    yield from launch(
+        {"LOCAL_FAULTS": "events:PutEvents=0.3,ses:SendEmail=0.3,sqs:DeleteMessage=0.1"}
+    )
+
+
+def test_with_thirty_percent_faults_fifty_reservations_get_fifty_staff_emails(
+    faulty_runtime: Runtime,
+) -> None:
+    assert "FAULTS" in faulty_runtime.banner
+    slots = [f"{h:02d}:{m:02d}" for h in (12, 13) for m in (0, 15, 30, 45)][:5]
+    slots += [f"{h:02d}:{m:02d}" for h in (19, 20) for m in (0, 15, 30, 45)] + ["21:00"]
+    names = []
+    for i in range(50):
+        day = date.today() + timedelta(days=2 + i % 5)
+        names.append(f"Guest {i:02d}")
+        book(faulty_runtime, names[-1], day, slots[i % len(slots)], party_size=1)
+    faulty_runtime.wait_for_messages(
+        lambda m: m["subject"].startswith("Booking request: Guest "), count=50, timeout=120
+    )
+    time.sleep(3)  # anything still in flight would show up now
+    subjects = [
+        m["subject"] for m in faulty_runtime.messages() if "Booking request" in m["subject"]
+    ]
+    guests = sorted(s.split(": ", 1)[1].split(",")[0] for s in subjects)
+    assert guests == sorted(names), f"{len(subjects)} staff emails"
+    injected = [line for line in faulty_runtime.console if " fault " in line]
+    assert any("events:PutEvents" in line for line in injected)
+    assert any("ses:SendRawEmail" in line for line in injected)

@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib import bootstrap
 from chalicelib.stream import event_from_record, is_reservation_change
+from tests.app.conftest import guest_request
 from tests.pipeline import (
     RES,
     Flow,
@@ -77,3 +78,12 @@ def test_a_poison_record_that_cannot_be_set_aside_is_reported(flow: Flow) -> Non
     flow.pipeline.drain()  # only the record before it was published
     assert [e.headers["X-Reservation-Id"] for e in sent_emails()] == [ids[0]]
     assert json.dumps(response)
+
+
+def test_a_refused_booking_leaves_no_stream_record_and_later_ones_still_flow(flow: Flow) -> None:
+    full = [flow.book(hhmm="19:00", party_size=8)["id"] for _ in range(5)]
+    status, body, _ = flow.api.call("POST", RES, guest_request(hhmm="19:30", party_size=2))
+    assert (status, body["error"]["code"]) == (409, "slot_full")  # a cancelled transaction
+    later = flow.book(hhmm="12:00")["id"]
+    records = [r for r in flow.pipeline.stream_records() if is_reservation_change(r)]
+    assert [r["dynamodb"]["NewImage"]["id"]["S"] for r in records] == [*full, later]
