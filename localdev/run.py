@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         runtime.start()
         outbox = serve(runtime.outbox, args.host, args.outbox_port)
         api = None if args.no_api else _start_api(args.host, args.api_port)
-        _banner(args, emulator, tokens, faults, time.monotonic() - started)
+        _banner(args, emulator, tokens, faults, runtime.handlers, time.monotonic() - started)
         try:
             while not stopping.is_set():
                 if api is not None and api.poll() is not None:
@@ -199,6 +199,7 @@ def _banner(
     emulator: Emulator,
     tokens: dict[str, str],
     faults: dict[tuple[str, str], float],
+    handlers: list[str],
     took: float,
 ) -> None:
     api = f"http://{args.host}:{args.api_port}"
@@ -209,8 +210,7 @@ def _banner(
         f"  AWS emulator   {emulator.endpoint}",
         f"  mail outbox    http://{args.host}:{args.outbox_port}/  (JSON: /messages.json; "
         f"files: {(STATE_DIR / 'outbox').relative_to(ROOT)}/)",
-        "  event handlers publish_reservation_events, notify_staff, notify_guest, "
-        "update_daily_summary",
+        f"  event handlers {', '.join(handlers)}",
         f"  demo restaurant {DEMO_ID}: {api}/restaurants/{DEMO_ID}",
         f"  admin token    {tokens['admin']}",
         f"  staff token    {tokens['staff']}   (staff of {DEMO_ID})",

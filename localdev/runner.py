@@ -132,18 +132,20 @@ class StreamSource:
         stream_arn: str,
         on_failure: Callable[[dict[str, Any]], None],
         console: Console,
+        clock: Callable[[], float] = time.time,
+        retry_delay: Callable[[int], None] = lambda n: time.sleep(min(0.2 * 2**n, 3.0)),
     ) -> None:
         self.name = name
         self._handler = handler
         self._settings = settings
+        self._clock = clock
         self._streams = streams
         self._arn = stream_arn
         self._send_failure = on_failure
         self._console = console
         self._batches = StreamBatches(
-            settings, self._invoke, self._to_destination, console, name,
-            retry_delay=lambda attempt: time.sleep(min(0.2 * 2**attempt, 3.0)),
-        )  # fmt: skip
+            settings, self._invoke, self._to_destination, console, name, retry_delay
+        )
         self._iterators: dict[str, str | None] = {}
         self._buffer: list[dict[str, Any]] = []
         self._first_buffered = 0.0
@@ -201,7 +203,7 @@ class StreamSource:
         limit = self._settings.maximum_record_age_seconds
         if limit == -1:
             return batch
-        now = time.time()
+        now = self._clock()
         expired = [r for r in batch if now - r["dynamodb"]["ApproximateCreationDateTime"] > limit]
         if expired:
             self._to_destination(expired, "RecordAgeExceeded", 0)
@@ -276,7 +278,8 @@ class QueueSource:
         return True
 
     def _receive(self) -> list[dict[str, Any]]:
-        messages: list[dict[str, Any]] = []
+        """Up to a batch, gathering for the batching window once a first message is in."""
+        messages: dict[str, dict[str, Any]] = {}
         deadline = time.monotonic() + self._window
         while len(messages) < self._batch_size:
             batch = self._sqs.receive_message(
@@ -284,12 +287,13 @@ class QueueSource:
                 MaxNumberOfMessages=min(10, self._batch_size - len(messages)),
                 AttributeNames=["All"],
             ).get("Messages", [])
-            messages += batch
-            if not batch and (not messages or time.monotonic() >= deadline):
+            for message in batch:
+                messages.setdefault(message["MessageId"], message)
+            if not messages or time.monotonic() >= deadline:
                 break
             if not batch:
                 time.sleep(0.05)
-        return messages
+        return list(messages.values())
 
     def _invoke(self, messages: list[dict[str, Any]]) -> set[str]:
         """The ids of the messages that failed."""

@@ -78,6 +78,7 @@ class LocalRuntime:
         self.outbox = Outbox(outbox_dir, region=session.region_name, console=console)
         self._runner: Runner | None = None
         self._stop = threading.Event()
+        self.handlers: list[str] = []
 
     def start(self) -> None:
         app_module = load_app()
@@ -89,6 +90,7 @@ class LocalRuntime:
         watch_put_events(bootstrap.client("events"), self._console)
         sqs = self._faults.install(self._session.client("sqs"))
         sources = [self._source(app_module, config, sqs) for config in app_module.app.event_sources]
+        self.handlers = [source.name for source in sources]
         self._runner = Runner(sources, self._console)
         self._runner.start()
         threading.Thread(target=self._collect_mail, name="outbox-collector", daemon=True).start()
