@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit integration app e2e clean
+.PHONY: run test lint typecheck unit integration app e2e infra package policies clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,8 +26,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit integration app e2e: $(STAMP)
+unit integration app e2e infra: $(STAMP)
 	$(BIN)/python -m pytest tests/$@
+
+# make package STAGE=prod: dist/<stage>/sam.json (one deployable template) + deployment.zip
+STAGE ?= prod
+package: $(STAMP)
+	$(BIN)/python -m infra.package --stage $(STAGE)
+
+# Regenerate .chalice/policy-<stage>-<function>.json from infra/iam.py
+policies: $(STAMP)
+	$(BIN)/python -m infra.iam
 
 clean:
 	rm -rf $(VENV) dist .pytest_cache .mypy_cache .ruff_cache

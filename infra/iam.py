@@ -1,0 +1,159 @@
+"""Least-privilege IAM policies, one per Lambda function and stage (`autogen_policy: false`).
+
+One description here; `python -m infra.iam` writes `.chalice/policy-<stage>-<function>.json`
+and the stage's `lambda_functions` entries in `.chalice/config.json`. A test checks the files
+are current and that every AWS call the code makes is allowed by its function's policy.
+Resources are named exactly; account and region are wildcards so the same file serves
+`chalice deploy` (which takes the file as it is) and `chalice package`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CHALICE = ROOT / ".chalice"
+STAGES = ("dev", "prod")
+FUNCTIONS = (
+    "api_handler",
+    "publish_reservation_events",
+    "notify_staff",
+    "notify_guest",
+    "update_daily_summary",
+)
+
+
+def _arns(stage: str) -> dict[str, str]:
+    name = f"reservations-{stage}"
+    return {
+        "table": f"arn:aws:dynamodb:*:*:table/{name}",
+        "index": f"arn:aws:dynamodb:*:*:table/{name}/index/*",
+        "stream": f"arn:aws:dynamodb:*:*:table/{name}/stream/*",
+        "bus": f"arn:aws:events:*:*:event-bus/{name}",
+        "staff_queue": f"arn:aws:sqs:*:*:{name}-staff-notifications",
+        "stream_failures": f"arn:aws:sqs:*:*:{name}-stream-failures",
+        "events_dlq": f"arn:aws:sqs:*:*:{name}-events-dlq",
+        "secrets": f"arn:aws:ssm:*:*:parameter/reservations/{stage}/*",
+        "identity": "arn:aws:ses:*:*:identity/*",
+        # Chalice names the API function reservations-<stage>, the others reservations-<stage>-*.
+        "logs": f"arn:aws:logs:*:*:log-group:/aws/lambda/reservations-{stage}",
+    }
+
+
+def _allow(sid: str, actions: list[str], resources: list[str]) -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resources}
+
+
+def policy(stage: str, function: str) -> dict[str, Any]:
+    arn = _arns(stage)
+    logs = _allow(
+        "Logs",
+        ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        [arn["logs"] + ":*", arn["logs"] + "-*:*"],
+    )
+    secrets_statements = [
+        _allow("Secrets", ["ssm:GetParameter"], [arn["secrets"]]),
+        {
+            "Sid": "DecryptSecretsThroughSsm",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+            "Condition": {"StringLike": {"kms:ViaService": "ssm.*.amazonaws.com"}},
+        },
+    ]
+    # Powertools idempotency records (one email per event): read, claim, complete, release.
+    idempotency = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                   "dynamodb:DeleteItem"]  # fmt: skip
+    statements: dict[str, list[dict[str, Any]]] = {
+        "api_handler": [
+            _allow(
+                "Reservations",
+                # TransactWriteItems is authorised per item: Put, Update, Delete.
+                [
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:Query",
+                ],
+                [arn["table"], arn["index"]],
+            ),  # fmt: skip
+            *secrets_statements,
+        ],
+        "publish_reservation_events": [
+            _allow(
+                "ReadStream",
+                [
+                    "dynamodb:DescribeStream",
+                    "dynamodb:GetRecords",
+                    "dynamodb:GetShardIterator",
+                    "dynamodb:ListStreams",
+                ],
+                [arn["stream"]],
+            ),  # fmt: skip
+            _allow("Publish", ["events:PutEvents"], [arn["bus"]]),
+            _allow(
+                "FailedRecords",
+                ["sqs:SendMessage", "sqs:GetQueueUrl"],
+                [arn["stream_failures"]],
+            ),
+        ],
+        "notify_staff": [
+            _allow(
+                "ConsumeQueue",
+                [
+                    "sqs:ReceiveMessage",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                    "sqs:ChangeMessageVisibility",
+                ],
+                [arn["staff_queue"]],
+            ),  # fmt: skip
+            _allow("RestaurantsAndIdempotency", idempotency, [arn["table"]]),
+            _allow("Email", ["ses:SendRawEmail"], [arn["identity"]]),
+            *secrets_statements,
+        ],
+        "notify_guest": [
+            _allow("RestaurantsAndIdempotency", idempotency, [arn["table"]]),
+            _allow("Email", ["ses:SendRawEmail"], [arn["identity"]]),
+            _allow("FailedEvents", ["sqs:SendMessage"], [arn["events_dlq"]]),
+            *secrets_statements,
+        ],
+        "update_daily_summary": [
+            _allow(
+                "Summaries",
+                ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                [arn["table"]],
+            ),
+            _allow("FailedEvents", ["sqs:SendMessage"], [arn["events_dlq"]]),
+        ],
+    }
+    return {"Version": "2012-10-17", "Statement": [*statements[function], logs]}
+
+
+def policy_file(stage: str, function: str) -> Path:
+    return CHALICE / f"policy-{stage}-{function}.json"
+
+
+def rendered(stage: str, function: str) -> str:
+    return json.dumps(policy(stage, function), indent=2) + "\n"
+
+
+def write() -> None:
+    config_path = CHALICE / "config.json"
+    config = json.loads(config_path.read_text())
+    for stage in STAGES:
+        stage_config = config["stages"][stage]
+        stage_config["autogen_policy"] = False
+        functions = stage_config.setdefault("lambda_functions", {})
+        for function in FUNCTIONS:
+            policy_file(stage, function).write_text(rendered(stage, function))
+            functions.setdefault(function, {})
+            functions[function]["iam_policy_file"] = policy_file(stage, function).name
+    config_path.write_text(json.dumps(config, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    write()

@@ -1,0 +1,222 @@
+"""`make package STAGE=prod`: one deployable template and the Lambda zip in dist/<stage>/.
+
+Runs `chalice package --merge-template` with a merge template built here from
+infra/resources.yaml (the resources Chalice does not create) and chalicelib/event_sources.py
+(the mapping settings Chalice's decorators cannot express), so the stream mapping points at the
+table in the same template and every setting has one source.
+
+Chalice merges dicts deeply and replaces lists and scalars: overrides here only add or replace
+keys of the event sources and functions Chalice generated, and never touch a role's `Policies`
+list (that would replace the policy from `.chalice/policy-<stage>-<function>.json`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from chalicelib.event_sources import (
+    DAILY_SUMMARY,
+    GUEST_NOTIFICATIONS,
+    RESERVATION_STREAM,
+    STAFF_NOTIFICATIONS,
+    BusSubscription,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+RESOURCES = ROOT / "infra" / "resources.yaml"
+_SHORT_FORMS = (
+    "Ref", "Sub", "GetAtt", "If", "Equals", "Not", "And", "Or", "Join", "Select", "Split",
+    "FindInMap", "Base64", "ImportValue", "GetAZs", "Condition",
+)  # fmt: skip
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short forms (!Ref, !GetAtt a.b, ...)."""
+
+
+def _intrinsic(tag: str) -> Any:
+    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
+        name = "Ref" if tag in ("Ref", "Condition") else f"Fn::{tag}"
+        if tag == "Condition":
+            name = "Condition"
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = loader.construct_scalar(node)
+            if tag == "GetAtt":
+                value = str(value).split(".", 1)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            assert isinstance(node, yaml.MappingNode)
+            value = loader.construct_mapping(node, deep=True)
+        return {name: value}
+
+    return construct
+
+
+for _tag in _SHORT_FORMS:
+    _CfnLoader.add_constructor(f"!{_tag}", _intrinsic(_tag))
+
+
+def load_resources() -> dict[str, Any]:
+    template: dict[str, Any] = yaml.load(RESOURCES.read_text(), Loader=_CfnLoader)  # noqa: S506
+    return template
+
+
+def logical_id(function: str) -> str:
+    """Chalice's resource name: publish_reservation_events -> PublishReservationEvents."""
+    return "".join(part.capitalize() for part in function.split("_"))
+
+
+def _get_att(resource: str, attribute: str) -> dict[str, list[str]]:
+    return {"Fn::GetAtt": [resource, attribute]}
+
+
+def _subscription(subscription: BusSubscription) -> dict[str, Any]:
+    return {
+        "Properties": {
+            "Events": {
+                f"{logical_id(subscription.handler)}Event": {
+                    "Type": "EventBridgeRule",
+                    "Properties": {
+                        "EventBusName": _get_att("EventBus", "Name"),
+                        "RetryPolicy": {
+                            "MaximumRetryAttempts": 185,
+                            "MaximumEventAgeInSeconds": 86400,
+                        },
+                        "DeadLetterConfig": {
+                            "Arn": _get_att(subscription.dead_letter_queue, "Arn")
+                        },
+                    },
+                }
+            },
+            "EventInvokeConfig": {
+                "MaximumRetryAttempts": subscription.maximum_retry_attempts,
+                "MaximumEventAgeInSeconds": subscription.maximum_event_age_seconds,
+                "DestinationConfig": {
+                    "OnFailure": {
+                        "Type": "SQS",
+                        "Destination": _get_att(subscription.dead_letter_queue, "Arn"),
+                    }
+                },
+            },
+        }
+    }
+
+
+def function_overrides() -> dict[str, Any]:
+    """What Chalice's generated functions need beyond their decorators."""
+    stream = RESERVATION_STREAM
+    stream_settings = stream.lambda_settings()
+    public_url = {"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api"}
+    overrides: dict[str, Any] = {
+        logical_id(stream.handler): {
+            "Properties": {
+                "Events": {
+                    f"{logical_id(stream.handler)}DynamodbEventSource": {
+                        "Properties": {
+                            **stream_settings,
+                            "Stream": _get_att("ReservationsTable", "StreamArn"),
+                            "StartingPosition": stream.starting_position,
+                            "DestinationConfig": {
+                                "OnFailure": {
+                                    "Destination": _get_att(stream.on_failure_queue, "Arn")
+                                }
+                            },
+                        }
+                    }
+                }
+            }
+        },
+        logical_id(STAFF_NOTIFICATIONS.handler): {
+            "Properties": {
+                "Timeout": STAFF_NOTIFICATIONS.function_timeout_seconds,
+                "Events": {
+                    f"{logical_id(STAFF_NOTIFICATIONS.handler)}SqsEventSource": {
+                        "Properties": STAFF_NOTIFICATIONS.lambda_settings()
+                    }
+                },
+            }
+        },
+        logical_id(GUEST_NOTIFICATIONS.handler): _subscription(GUEST_NOTIFICATIONS),
+        logical_id(DAILY_SUMMARY.handler): _subscription(DAILY_SUMMARY),
+    }
+    for function in (STAFF_NOTIFICATIONS.handler, GUEST_NOTIFICATIONS.handler):
+        properties = overrides[logical_id(function)]["Properties"]
+        properties["Environment"] = {"Variables": {"PUBLIC_BASE_URL": public_url}}
+    return overrides
+
+
+def replacements() -> list[tuple[list[str], Any]]:
+    """Values to set after merging: Chalice writes these as intrinsic dicts (Fn::Sub), and a
+    deep merge would put a second function into the same dict instead of replacing it."""
+    function = logical_id(STAFF_NOTIFICATIONS.handler)
+    return [
+        (
+            ["Resources", function, "Properties", "Events", f"{function}SqsEventSource",
+             "Properties", "Queue"],
+            _get_att(STAFF_NOTIFICATIONS.queue, "Arn"),
+        ),
+    ]  # fmt: skip
+
+
+def apply_replacements(template: dict[str, Any]) -> dict[str, Any]:
+    for path, value in replacements():
+        node = template
+        for key in path[:-1]:
+            node = node[key]  # a KeyError here means Chalice's naming changed: fail loudly
+        node[path[-1]] = value
+    return template
+
+
+def merge_template(stage: str) -> dict[str, Any]:
+    resources = load_resources()
+    parameters = resources["Parameters"]
+    parameters["Stage"]["Default"] = stage
+    overlapping = set(resources["Resources"]) & set(function_overrides())
+    assert not overlapping, f"resource names clash with Chalice's: {overlapping}"
+    return {
+        "Parameters": parameters,
+        "Conditions": resources.get("Conditions", {}),
+        "Resources": {**resources["Resources"], **function_overrides()},
+        "Outputs": resources.get("Outputs", {}),
+    }
+
+
+def package(stage: str, out: Path) -> Path:
+    """Write dist/<stage>/{merge.json, sam.json, deployment.zip}; returns sam.json."""
+    out.mkdir(parents=True, exist_ok=True)
+    merge = out.parent / f"{stage}-merge.json"
+    merge.write_text(json.dumps(merge_template(stage), indent=2))
+    chalice = Path(sys.executable).parent / "chalice"
+    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-west-1")}
+    subprocess.run(
+        [str(chalice), "package", "--stage", stage, "--merge-template", str(merge), str(out)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    sam = out / "sam.json"
+    sam.write_text(json.dumps(apply_replacements(json.loads(sam.read_text())), indent=2))
+    return sam
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--stage", default="prod", choices=("dev", "prod"))
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    template = package(args.stage, args.out or ROOT / "dist" / args.stage)
+    print(f"{template} and {template.parent / 'deployment.zip'}")  # noqa: T201 - a CLI
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""`make package`: the deployable template and Lambda zip, checked as AWS would see them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.event_sources import (
+    DAILY_SUMMARY,
+    GUEST_NOTIFICATIONS,
+    RESERVATION_STREAM,
+    STAFF_NOTIFICATIONS,
+)
+from infra.iam import FUNCTIONS, policy
+from infra.package import RESOURCES, logical_id, package
+
+pytestmark = pytest.mark.slow
+CFN_LINT = Path(sys.executable).parent / "cfn-lint"
+SHIPPED_TOP_LEVEL_FORBIDDEN = {
+    "tests", "localdev", "infra", "bench", "docs", ".chalice", "moto", "pytest", "_pytest",
+    "boto3", "botocore", "mypy", "ruff", "cfnlint", "samtranslator", "yaml", "werkzeug", "flask",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return package("prod", tmp_path_factory.mktemp("dist") / "prod")
+
+
+@pytest.fixture(scope="module")
+def transformed(packaged: Path) -> dict[str, Any]:
+    """The packaged template after the SAM transform, as CloudFormation would run it."""
+    from samtranslator.translator.transform import transform
+
+    class NoManagedPolicies:
+        def load(self) -> dict[str, str]:
+            return {}
+
+    template = json.loads(packaged.read_text())
+    for resource in template["Resources"].values():  # what `aws cloudformation package` does
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = "s3://deploy-bucket/deployment.zip"
+    result: dict[str, Any] = transform(template, {}, NoManagedPolicies())
+    return result
+
+
+def test_the_zip_holds_only_what_runs_in_lambda(packaged: Path) -> None:
+    archive = packaged.parent / "deployment.zip"
+    names = zipfile.ZipFile(archive).namelist()
+    top = {name.split("/", 1)[0] for name in names}
+    assert "app.py" in top and "chalicelib" in top
+    assert not top & SHIPPED_TOP_LEVEL_FORBIDDEN, top & SHIPPED_TOP_LEVEL_FORBIDDEN
+    assert not [n for n in names if n.startswith("chalice/cli")]
+    size_mb = archive.stat().st_size / 1e6
+    assert size_mb < 15, f"{size_mb:.1f} MB"
+
+
+@pytest.mark.parametrize("which", ["resources", "packaged"])
+def test_templates_are_cfn_lint_clean(packaged: Path, which: str) -> None:
+    template = RESOURCES if which == "resources" else packaged
+    result = subprocess.run([str(CFN_LINT), str(template)], capture_output=True, text=True)
+    assert (result.returncode, result.stdout) == (0, ""), result.stdout
+
+
+def mappings(transformed: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each event source mapping's properties, by the function it feeds."""
+    found = {}
+    for resource in transformed["Resources"].values():
+        if resource["Type"] == "AWS::Lambda::EventSourceMapping":
+            properties = resource["Properties"]
+            found[properties["FunctionName"]["Ref"]] = properties
+    return found
+
+
+def test_the_stream_mapping_has_every_setting_from_the_single_source(
+    transformed: dict[str, Any],
+) -> None:
+    stream = mappings(transformed)[logical_id(RESERVATION_STREAM.handler)]
+    for name, value in RESERVATION_STREAM.lambda_settings().items():
+        assert stream[name] == value, name
+    assert stream["EventSourceArn"] == {"Fn::GetAtt": ["ReservationsTable", "StreamArn"]}
+    assert stream["StartingPosition"] == RESERVATION_STREAM.starting_position
+    assert stream["DestinationConfig"] == {
+        "OnFailure": {"Destination": {"Fn::GetAtt": ["StreamFailureQueue", "Arn"]}}
+    }
+
+
+def test_the_queue_mapping_reports_batch_item_failures(transformed: dict[str, Any]) -> None:
+    queue = mappings(transformed)[logical_id(STAFF_NOTIFICATIONS.handler)]
+    assert queue["EventSourceArn"] == {"Fn::GetAtt": ["StaffNotificationQueue", "Arn"]}
+    for name, value in STAFF_NOTIFICATIONS.lambda_settings().items():
+        assert queue[name] == value, name
+
+
+@pytest.mark.parametrize("subscription", [GUEST_NOTIFICATIONS, DAILY_SUMMARY])
+def test_rules_are_on_the_service_bus_with_retries_and_a_dlq(
+    transformed: dict[str, Any], subscription: Any
+) -> None:
+    function = logical_id(subscription.handler)
+    rules = [
+        r["Properties"] for r in transformed["Resources"].values()
+        if r["Type"] == "AWS::Events::Rule"
+        and any(t["Arn"] == {"Fn::GetAtt": [function, "Arn"]} for t in r["Properties"]["Targets"])
+    ]  # fmt: skip
+    [rule] = rules
+    assert rule["EventBusName"] == {"Fn::GetAtt": ["EventBus", "Name"]}
+    assert rule["EventPattern"] == subscription.pattern
+    [target] = rule["Targets"]
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 185
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]}}
+    invoke = [
+        r["Properties"] for r in transformed["Resources"].values()
+        if r["Type"] == "AWS::Lambda::EventInvokeConfig"
+        and r["Properties"]["FunctionName"] == {"Ref": function}
+    ]  # fmt: skip
+    assert invoke[0]["MaximumRetryAttempts"] == subscription.maximum_retry_attempts
+    assert invoke[0]["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": [subscription.dead_letter_queue, "Arn"]
+    }
+
+
+def test_each_function_role_has_exactly_its_policy_file(transformed: dict[str, Any]) -> None:
+    resources = transformed["Resources"]
+    for function in FUNCTIONS:
+        name = "APIHandler" if function == "api_handler" else logical_id(function)
+        role = resources[resources[name]["Properties"]["Role"]["Fn::GetAtt"][0]]
+        [inline] = role["Properties"]["Policies"]
+        assert inline["PolicyDocument"] == policy("prod", function), function
+        assert "ManagedPolicyArns" not in role["Properties"]
+
+
+def test_email_links_point_at_the_deployed_api(transformed: dict[str, Any]) -> None:
+    for function in (STAFF_NOTIFICATIONS.handler, GUEST_NOTIFICATIONS.handler):
+        variables = transformed["Resources"][logical_id(function)]["Properties"]["Environment"][
+            "Variables"
+        ]
+        assert "${RestAPI}" in variables["PUBLIC_BASE_URL"]["Fn::Sub"]
