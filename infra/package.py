@@ -111,8 +111,9 @@ def _subscription(subscription: BusSubscription) -> dict[str, Any]:
     }
 
 
-def function_overrides() -> dict[str, Any]:
-    """What Chalice's generated functions need beyond their decorators."""
+def function_overrides(stage: str) -> dict[str, Any]:
+    """What Chalice's generated functions need beyond their decorators. Functions get the
+    names `chalice deploy` gives them, so the alarms in resources.yaml fit both paths."""
     stream = RESERVATION_STREAM
     stream_settings = stream.lambda_settings()
     public_url = {"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api"}
@@ -151,7 +152,15 @@ def function_overrides() -> dict[str, Any]:
     for function in (STAFF_NOTIFICATIONS.handler, GUEST_NOTIFICATIONS.handler):
         properties = overrides[logical_id(function)]["Properties"]
         properties["Environment"] = {"Variables": {"PUBLIC_BASE_URL": public_url}}
+    for function, override in overrides.items():
+        override["Properties"]["FunctionName"] = f"reservations-{stage}-{chalice_name(function)}"
+    overrides["APIHandler"] = {"Properties": {"FunctionName": f"reservations-{stage}"}}
     return overrides
+
+
+def chalice_name(logical: str) -> str:
+    """PublishReservationEvents -> publish_reservation_events."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in logical).lstrip("_")
 
 
 def replacements() -> list[tuple[list[str], Any]]:
@@ -180,12 +189,13 @@ def merge_template(stage: str) -> dict[str, Any]:
     resources = load_resources()
     parameters = resources["Parameters"]
     parameters["Stage"]["Default"] = stage
-    overlapping = set(resources["Resources"]) & set(function_overrides())
+    functions = function_overrides(stage)
+    overlapping = set(resources["Resources"]) & set(functions)
     assert not overlapping, f"resource names clash with Chalice's: {overlapping}"
     return {
         "Parameters": parameters,
         "Conditions": resources.get("Conditions", {}),
-        "Resources": {**resources["Resources"], **function_overrides()},
+        "Resources": {**resources["Resources"], **functions},
         "Outputs": resources.get("Outputs", {}),
     }
 

@@ -15,8 +15,14 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "infra" / "resources.yaml"
 DEFAULT_SENDER = "reservations@demo-bistro.example"
 # Resource types moto's CloudFormation skips (it says so with a warning). The SES identity is
-# created directly below; the queue policy only matters to AWS's own EventBridge service.
-SKIPPED_BY_MOTO = ("AWS::SES::EmailIdentity", "AWS::SQS::QueuePolicy")
+# created directly below; the queue policy only matters to AWS's own EventBridge service;
+# alarms and the on-call email subscription have nothing to watch or mail locally.
+SKIPPED_BY_MOTO = (
+    "AWS::SES::EmailIdentity",
+    "AWS::SQS::QueuePolicy",
+    "AWS::CloudWatch::Alarm",
+    "AWS::SNS::Subscription",
+)
 
 
 def provision(

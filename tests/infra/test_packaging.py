@@ -141,3 +141,20 @@ def test_email_links_point_at_the_deployed_api(transformed: dict[str, Any]) -> N
             "Variables"
         ]
         assert "${RestAPI}" in variables["PUBLIC_BASE_URL"]["Fn::Sub"]
+
+
+def test_functions_have_the_names_the_alarms_watch(transformed: dict[str, Any]) -> None:
+    resources = transformed["Resources"]
+    names = {
+        r["Properties"]["FunctionName"] for r in resources.values()
+        if r["Type"] == "AWS::Lambda::Function"
+    }  # fmt: skip
+    assert names == {"reservations-prod"} | {
+        f"reservations-prod-{f}" for f in FUNCTIONS if f != "api_handler"
+    }
+    watched = {
+        d["Value"]["Fn::Sub"].replace("${Stage}", "prod")
+        for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"
+        for d in r["Properties"]["Dimensions"] if d["Name"] == "FunctionName"
+    }  # fmt: skip
+    assert watched == names

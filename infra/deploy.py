@@ -1,0 +1,205 @@
+"""`chalice deploy`, scripted: `python -m infra.deploy --stage dev` (teardown: `--delete`).
+
+1. Create or update the resources stack (infra/resources.yaml) and wait for it.
+2. Write its outputs (stream ARN, bus, queue) into the stage's variables in .chalice/config.json.
+3. `chalice deploy --stage <stage>`; then write the API's URL (PUBLIC_BASE_URL, for the links
+   in emails) into the stage and deploy again if it changed.
+4. Apply what Chalice's decorators cannot express, from chalicelib/event_sources.py, the same
+   source `chalice package` uses: the stream and queue mappings' settings
+   (update_event_source_mapping), the on_cw_event handlers' rules on the service's bus with
+   retry policy and DLQ, and their asynchronous-invocation retries and DLQ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from chalicelib.event_sources import (
+    DAILY_SUMMARY,
+    GUEST_NOTIFICATIONS,
+    RESERVATION_STREAM,
+    STAFF_NOTIFICATIONS,
+    BusSubscription,
+)
+from infra.package import RESOURCES
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / ".chalice" / "config.json"
+
+
+def function_name(stage: str, handler: str) -> str:
+    """The name `chalice deploy` gives an event handler's function."""
+    return f"reservations-{stage}-{handler}"
+
+
+def deploy_resources(
+    cloudformation: Any, stage: str, parameters: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Create or update the stack; returns its outputs."""
+    name = f"reservations-{stage}"
+    arguments = {
+        "StackName": name,
+        "TemplateBody": RESOURCES.read_text(),
+        "Parameters": [
+            {"ParameterKey": k, "ParameterValue": v}
+            for k, v in {"Stage": stage, **(parameters or {})}.items()
+        ],
+    }
+    try:
+        cloudformation.describe_stacks(StackName=name)
+        exists = True
+    except cloudformation.exceptions.ClientError:
+        exists = False
+    if exists:
+        try:
+            cloudformation.update_stack(**arguments)
+        except cloudformation.exceptions.ClientError as error:
+            if "No updates are to be performed" not in str(error):
+                raise
+    else:
+        cloudformation.create_stack(**arguments)
+    deadline = time.monotonic() + 1800
+    while True:
+        stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+        status = stack["StackStatus"]
+        if status.endswith("_COMPLETE") and "ROLLBACK" not in status:
+            return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        if status.endswith(("FAILED", "ROLLBACK_COMPLETE")) or time.monotonic() > deadline:
+            raise RuntimeError(f"stack {name}: {status} {stack.get('StackStatusReason', '')}")
+        time.sleep(5)
+
+
+def write_stage_variables(stage: str, variables: dict[str, str], config: Path = CONFIG) -> bool:
+    """Set variables of the stage in .chalice/config.json; True if anything changed."""
+    document = json.loads(config.read_text())
+    environment = document["stages"][stage].setdefault("environment_variables", {})
+    changed = any(environment.get(k) != v for k, v in variables.items())
+    environment.update(variables)
+    config.write_text(json.dumps(document, indent=2) + "\n")
+    return changed
+
+
+def outputs_as_variables(outputs: dict[str, str]) -> dict[str, str]:
+    return {
+        "TABLE_STREAM_ARN": outputs["TableStreamArn"],
+        "EVENT_BUS_NAME": outputs["EventBusName"],
+        "STAFF_NOTIFICATION_QUEUE": outputs["StaffNotificationQueueName"],
+        "TABLE_NAME": outputs["TableName"],
+    }
+
+
+def apply_mapping_settings(lambda_client: Any, stage: str, outputs: dict[str, str]) -> None:
+    """The stream and queue mappings' settings, as `chalice package` writes them."""
+    stream = RESERVATION_STREAM.lambda_settings() | {
+        "DestinationConfig": {"OnFailure": {"Destination": outputs["StreamFailureQueueArn"]}}
+    }
+    for handler, settings in (
+        (RESERVATION_STREAM.handler, stream),
+        (STAFF_NOTIFICATIONS.handler, STAFF_NOTIFICATIONS.lambda_settings()),
+    ):
+        listed = lambda_client.list_event_source_mappings(
+            FunctionName=function_name(stage, handler)
+        )["EventSourceMappings"]
+        if not listed:
+            raise RuntimeError(f"{function_name(stage, handler)} has no event source mapping")
+        for mapping in listed:
+            lambda_client.update_event_source_mapping(UUID=mapping["UUID"], **settings)
+
+
+def subscribe_on_bus(
+    events: Any, lambda_client: Any, stage: str, outputs: dict[str, str],
+    subscription: BusSubscription,
+) -> None:  # fmt: skip
+    """The on_cw_event handler's rule on the service's bus (Chalice puts it on the default
+    bus), with EventBridge's retries and DLQ, and Lambda's async retries and DLQ."""
+    function = lambda_client.get_function(FunctionName=function_name(stage, subscription.handler))
+    function_arn = function["Configuration"]["FunctionArn"]
+    rule = f"reservations-{stage}-{subscription.handler}"
+    rule_arn = events.put_rule(
+        Name=rule,
+        EventBusName=outputs["EventBusName"],
+        EventPattern=json.dumps(subscription.pattern),
+    )["RuleArn"]
+    events.put_targets(
+        Rule=rule,
+        EventBusName=outputs["EventBusName"],
+        Targets=[
+            {
+                "Id": "handler",
+                "Arn": function_arn,
+                "RetryPolicy": {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400},
+                "DeadLetterConfig": {"Arn": outputs["EventsDeadLetterQueueArn"]},
+            }
+        ],
+    )
+    try:
+        lambda_client.add_permission(
+            FunctionName=function_arn,
+            StatementId=f"{rule}-invoke",
+            Action="lambda:InvokeFunction",
+            Principal="events.amazonaws.com",
+            SourceArn=rule_arn,
+        )
+    except lambda_client.exceptions.ResourceConflictException:
+        pass  # granted by an earlier deploy
+    lambda_client.put_function_event_invoke_config(
+        FunctionName=function_arn,
+        MaximumRetryAttempts=subscription.maximum_retry_attempts,
+        MaximumEventAgeInSeconds=subscription.maximum_event_age_seconds,
+        DestinationConfig={"OnFailure": {"Destination": outputs["EventsDeadLetterQueueArn"]}},
+    )
+
+
+def post_deploy(session: Any, stage: str, outputs: dict[str, str]) -> None:
+    lambda_client = session.client("lambda")
+    apply_mapping_settings(lambda_client, stage, outputs)
+    for subscription in (GUEST_NOTIFICATIONS, DAILY_SUMMARY):
+        subscribe_on_bus(session.client("events"), lambda_client, stage, outputs, subscription)
+
+
+def chalice(*arguments: str) -> None:
+    executable = Path(sys.executable).parent / "chalice"
+    subprocess.run([str(executable), *arguments], cwd=ROOT, check=True)
+
+
+def api_url(stage: str) -> str:
+    deployed = json.loads((ROOT / ".chalice" / "deployed" / f"{stage}.json").read_text())
+    for resource in deployed["resources"]:
+        if resource.get("resource_type") == "rest_api":
+            return str(resource["rest_api_url"]).rstrip("/")
+    raise RuntimeError("chalice deploy recorded no REST API")
+
+
+def main(argv: list[str] | None = None) -> int:
+    import boto3
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--stage", required=True, choices=("dev", "prod"))
+    parser.add_argument("--alert-email", default="")
+    parser.add_argument("--sender-email", default="reservations@demo-bistro.example")
+    parser.add_argument("--delete", action="store_true", help="tear the stage down")
+    args = parser.parse_args(argv)
+    session = boto3.session.Session()
+    if args.delete:
+        chalice("delete", "--stage", args.stage)
+        session.client("cloudformation").delete_stack(StackName=f"reservations-{args.stage}")
+        return 0
+    parameters = {"AlertEmail": args.alert_email, "SenderEmail": args.sender_email}
+    outputs = deploy_resources(session.client("cloudformation"), args.stage, parameters)
+    write_stage_variables(args.stage, {**outputs_as_variables(outputs),
+                                       "SENDER_EMAIL": args.sender_email})  # fmt: skip
+    chalice("deploy", "--stage", args.stage)
+    if write_stage_variables(args.stage, {"PUBLIC_BASE_URL": api_url(args.stage)}):
+        chalice("deploy", "--stage", args.stage)
+    post_deploy(session, args.stage, outputs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""The `chalice deploy` path's own steps against the emulator: the resources stack, the stage
+variables, and the post-deploy settings on the emulator's Lambda and EventBridge APIs.
+(`chalice deploy` itself cannot run here: moto fails at API Gateway's ImportRestApi.)"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from chalicelib.event_sources import (
+    DAILY_SUMMARY,
+    GUEST_NOTIFICATIONS,
+    RESERVATION_STREAM,
+    STAFF_NOTIFICATIONS,
+)
+from infra.deploy import (
+    deploy_resources,
+    function_name,
+    outputs_as_variables,
+    post_deploy,
+    write_stage_variables,
+)
+from localdev.provision import _known_gaps_quiet
+
+
+@pytest.fixture
+def aws() -> Iterator[Any]:
+    with mock_aws():
+        yield boto3.session.Session()
+
+
+@pytest.fixture
+def stack(aws: Any) -> dict[str, str]:
+    with _known_gaps_quiet():
+        return deploy_resources(aws.client("cloudformation"), "dev", {"AlertEmail": "oncall@x.io"})
+
+
+def test_the_resources_stack_deploys_and_redeploys(aws: Any, stack: dict[str, str]) -> None:
+    table = aws.client("dynamodb").describe_table(TableName=stack["TableName"])["Table"]
+    assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["GSI1"]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=stack["StaffNotificationQueueName"])["QueueUrl"]
+    redrive = json.loads(
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"][
+            "RedrivePolicy"
+        ]
+    )
+    assert redrive["maxReceiveCount"] == 5
+    topics = aws.client("sns").list_topics()["Topics"]
+    assert [t["TopicArn"] for t in topics] == [stack["OnCallTopicArn"]]
+    with _known_gaps_quiet():
+        again = deploy_resources(aws.client("cloudformation"), "dev", {"AlertEmail": "oncall@x.io"})
+    assert again == stack
+
+
+def test_outputs_become_the_stages_variables(stack: dict[str, str], tmp_path: Path) -> None:
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"stages": {"dev": {"environment_variables": {"A": "1"}}}}))
+    assert write_stage_variables("dev", outputs_as_variables(stack), config) is True
+    assert write_stage_variables("dev", outputs_as_variables(stack), config) is False
+    variables = json.loads(config.read_text())["stages"]["dev"]["environment_variables"]
+    assert variables["TABLE_STREAM_ARN"] == stack["TableStreamArn"]
+    assert variables["EVENT_BUS_NAME"] == "reservations-dev" and variables["A"] == "1"
+
+
+def functions_as_chalice_deploys_them(aws: Any, stack: dict[str, str]) -> None:
+    """What `chalice deploy` leaves behind: functions and plain event source mappings."""
+    role = aws.client("iam").create_role(
+        RoleName="lambda", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"})
+    )["Role"]["Arn"]
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("app.py", "def handler(event, context):\n    return None\n")
+    lambda_client = aws.client("lambda")
+    for handler in ("publish_reservation_events", "notify_staff", "notify_guest",
+                    "update_daily_summary"):  # fmt: skip
+        lambda_client.create_function(
+            FunctionName=function_name("dev", handler), Runtime="python3.11", Role=role,
+            Handler="app.handler", Code={"ZipFile": archive.getvalue()},
+        )  # fmt: skip
+    lambda_client.create_event_source_mapping(
+        FunctionName=function_name("dev", RESERVATION_STREAM.handler),
+        EventSourceArn=stack["TableStreamArn"], StartingPosition="TRIM_HORIZON", BatchSize=100,
+    )  # fmt: skip
+    lambda_client.create_event_source_mapping(
+        FunctionName=function_name("dev", STAFF_NOTIFICATIONS.handler),
+        EventSourceArn=stack["StaffNotificationQueueArn"], BatchSize=10,
+    )  # fmt: skip
+
+
+def test_post_deploy_applies_what_decorators_cannot_express(
+    aws: Any, stack: dict[str, str]
+) -> None:
+    functions_as_chalice_deploys_them(aws, stack)
+    post_deploy(aws, "dev", stack)
+    post_deploy(aws, "dev", stack)  # idempotent: a second deploy changes nothing
+
+    lambda_client = aws.client("lambda")
+    [stream] = lambda_client.list_event_source_mappings(
+        FunctionName=function_name("dev", RESERVATION_STREAM.handler)
+    )["EventSourceMappings"]
+    for name, value in RESERVATION_STREAM.lambda_settings().items():
+        assert stream[name] == value, name
+    assert stream["DestinationConfig"]["OnFailure"]["Destination"] == stack["StreamFailureQueueArn"]
+    [queue] = lambda_client.list_event_source_mappings(
+        FunctionName=function_name("dev", STAFF_NOTIFICATIONS.handler)
+    )["EventSourceMappings"]
+    assert queue["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+    events = aws.client("events")
+    for subscription in (GUEST_NOTIFICATIONS, DAILY_SUMMARY):
+        rule = f"reservations-dev-{subscription.handler}"
+        described = events.describe_rule(Name=rule, EventBusName=stack["EventBusName"])
+        assert json.loads(described["EventPattern"]) == subscription.pattern
+        [target] = events.list_targets_by_rule(Rule=rule, EventBusName=stack["EventBusName"])[
+            "Targets"
+        ]
+        assert target["Arn"].endswith(function_name("dev", subscription.handler))
+        assert target["DeadLetterConfig"]["Arn"] == stack["EventsDeadLetterQueueArn"]
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] == 185
+        invoke = lambda_client.get_function_event_invoke_config(
+            FunctionName=function_name("dev", subscription.handler)
+        )
+        assert invoke["MaximumRetryAttempts"] == subscription.maximum_retry_attempts
+        assert (
+            invoke["DestinationConfig"]["OnFailure"]["Destination"]
+            == (stack["EventsDeadLetterQueueArn"])
+        )
+
+
+def test_post_deploy_refuses_a_stage_without_mappings(aws: Any, stack: dict[str, str]) -> None:
+    with pytest.raises(Exception, match="no event source mapping|Function not found"):
+        post_deploy(aws, "dev", stack)
