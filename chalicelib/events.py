@@ -24,7 +24,7 @@ class GuestContact(BaseModel):
 
     name: str
     email: str
-    phone: str | None
+    phone: str | None = None
 
 
 class ReservationState(BaseModel):
@@ -38,8 +38,20 @@ class ReservationState(BaseModel):
     party_size: int
     starts_at: str
     guest: GuestContact
-    notes: str | None
-    decline_reason: str | None
+    notes: str | None = None
+    decline_reason: str | None = None
+
+
+class ReservationImage(ReservationState):
+    """What the events need of a stored reservation: its state plus the change's version and
+    time. Lighter than `Reservation` (emails were validated when the API accepted them)."""
+
+    version: int
+    updated_at: str
+
+    @classmethod
+    def of(cls, reservation: Reservation) -> ReservationImage:
+        return cls.model_validate(reservation.model_dump(mode="json"))
 
 
 class BusinessEvent(BaseModel):
@@ -86,27 +98,20 @@ def event_from_bus(envelope: dict[str, object]) -> BusinessEvent:
     return kind.model_validate(envelope["detail"])
 
 
-def event_for_change(before: Reservation | None, after: Reservation) -> BusinessEvent | None:
+def event_for_change(
+    before: Reservation | ReservationImage | None, after: Reservation | ReservationImage
+) -> BusinessEvent | None:
     """The event a change means: a new reservation is requested; a status change is accepted,
     declined or cancelled. A write that leaves the status as it was means nothing."""
     if before is not None and before.status is after.status:
         return None
-    kind = EVENT_FOR_STATUS[after.status]
-    change = f"{after.restaurant_id}/{after.id}/v{after.version}/{kind.detail_type}"
+    image = after if isinstance(after, ReservationImage) else ReservationImage.of(after)
+    kind = EVENT_FOR_STATUS[image.status]
+    change = f"{image.restaurant_id}/{image.id}/v{image.version}/{kind.detail_type}"
     return kind(
         event_id=str(uuid.uuid5(_EVENT_NAMESPACE, change)),
-        occurred_at=after.updated_at.isoformat().replace("+00:00", "Z"),
+        occurred_at=image.updated_at,
         previous_status=None if before is None else before.status,
-        reservation=ReservationState(
-            id=after.id,
-            restaurant_id=after.restaurant_id,
-            status=after.status,
-            party_size=after.party_size,
-            starts_at=after.starts_at.isoformat(),
-            guest=GuestContact(
-                name=after.guest.name, email=str(after.guest.email), phone=after.guest.phone
-            ),
-            notes=after.notes,
-            decline_reason=after.decline_reason,
-        ),
+        # Already validated; serialised as a ReservationState (without version, updated_at).
+        reservation=image,
     )

@@ -11,8 +11,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.events import BusinessEvent, event_for_change
-from chalicelib.store_dynamodb import reservation_from_item
+from chalicelib.events import BusinessEvent, ReservationImage, event_for_change
+
+_IMAGE_FIELDS = tuple(ReservationImage.model_fields)
 
 
 class UnreadableRecord(Exception):
@@ -32,11 +33,36 @@ def event_from_record(record: dict[str, Any]) -> BusinessEvent | None:
         return None
     images = record["dynamodb"]
     try:
-        before = reservation_from_item(images["OldImage"]) if "OldImage" in images else None
-        after = reservation_from_item(images["NewImage"])
+        before = _image(images["OldImage"]) if "OldImage" in images else None
+        after = _image(images["NewImage"])
     except (ValidationError, KeyError, TypeError, ValueError) as error:
         sequence = images.get("SequenceNumber", "?")
         raise UnreadableRecord(
             f"stream record {sequence} is not a readable reservation: {error}"
         ) from error
     return event_for_change(before, after)
+
+
+def _image(item: dict[str, Any]) -> ReservationImage:
+    """Only the fields events carry, decoded and validated (types, required fields)."""
+    return ReservationImage.model_validate(
+        {name: _value(item[name]) for name in _IMAGE_FIELDS if name in item}
+    )
+
+
+def _value(attribute: dict[str, Any]) -> Any:
+    """A DynamoDB attribute value, for the types this table's reservation items use."""
+    [(kind, raw)] = attribute.items()
+    if kind == "S":
+        return raw
+    if kind == "N":
+        return int(raw) if raw.lstrip("-").isdigit() else float(raw)
+    if kind == "M":
+        return {key: _value(value) for key, value in raw.items()}
+    if kind == "NULL":
+        return None
+    if kind == "BOOL":
+        return bool(raw)
+    if kind == "L":
+        return [_value(value) for value in raw]
+    raise ValueError(f"unexpected attribute type {kind!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -64,3 +65,15 @@ def test_event_ids_are_deterministic_and_distinct_per_change() -> None:
 
     assert ids() == ids()
     assert len(set(ids())) == 3
+
+
+def test_the_detail_has_exactly_the_contracts_fields() -> None:
+    event = event_for_change(None, pending())
+    assert event is not None
+    detail = json.loads(event.model_dump_json())
+    top = {"event_id", "schema_version", "occurred_at", "previous_status", "reservation"}
+    state = {"id", "restaurant_id", "status", "party_size", "starts_at", "guest", "notes",
+             "decline_reason"}  # fmt: skip
+    assert set(detail) == top
+    assert set(detail["reservation"]) == state
+    assert set(detail["reservation"]["guest"]) == {"name", "email", "phone"}

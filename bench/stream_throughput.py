@@ -1,0 +1,136 @@
+"""Records per second through the real `on_dynamodb_record` handler, in-process, against a
+hand-written decode + map loop (the floor) and a straightforward Powertools BatchProcessor
+version, on the same Lambda-shaped batch of 100 reservation records."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bench.common import Table, bench_environment, interleaved, median
+
+BATCH = 100
+
+
+class AcceptsEverything:
+    """An EventBridge client stand-in: every entry succeeds."""
+
+    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803
+        return {"FailedEntryCount": 0, "Entries": [{"EventId": "x"} for _ in Entries]}
+
+
+def records(count: int = BATCH) -> list[dict[str, Any]]:
+    from chalicelib.ids import new_id
+    from chalicelib.reservations import Guest, Reservation
+    from chalicelib.store_dynamodb import reservation_item
+
+    start = datetime(2026, 12, 24, 19, 30, tzinfo=UTC)
+    shaped = []
+    for i in range(count):
+        reservation = Reservation(
+            id=new_id(), restaurant_id="demo-bistro",
+            guest=Guest(name=f"Guest {i}", email="guest@example.com", phone="+33612345678"),
+            party_size=2, starts_at=start, ends_at=start + timedelta(minutes=90),
+            timezone="Europe/Paris", notes="window seat", created_at=start, updated_at=start,
+            manage_token_hash="f" * 64,
+        )  # fmt: skip
+        shaped.append({
+            "eventID": str(i), "eventName": "INSERT", "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb", "awsRegion": "eu-west-1",
+            "dynamodb": {"ApproximateCreationDateTime": 1795000000, "Keys": {},
+                         "NewImage": reservation_item(reservation),
+                         "SequenceNumber": str(10**20 + i), "SizeBytes": 500,
+                         "StreamViewType": "NEW_AND_OLD_IMAGES"},
+            "eventSourceARN": "arn:aws:dynamodb:eu-west-1:1:table/t/stream/s",
+        })  # fmt: skip
+    return shaped
+
+
+def run(batches: int = 30, runs: int = 7) -> Table:
+    bench_environment()
+    from boto3.dynamodb.types import TypeDeserializer
+
+    import app
+    from chalicelib import bootstrap
+    from localdev.lambda_shapes import LocalLambdaContext
+
+    relay = bootstrap.stream_relay()
+    relay._publisher._client = AcceptsEverything()  # the stand-in client, nothing else changes
+    event = {"Records": records()}
+    context = LocalLambdaContext("bench")
+    deserializer = TypeDeserializer()
+
+    def handler() -> float:
+        started = time.perf_counter()
+        for _ in range(batches):
+            assert app.publish_reservation_events(event, context) == {"batchItemFailures": []}
+        return batches * BATCH / (time.perf_counter() - started)
+
+    def floor() -> float:
+        """Decode every image and map it to the event's fields, nothing more."""
+        started = time.perf_counter()
+        for _ in range(batches):
+            entries = []
+            for record in event["Records"]:
+                image = {
+                    k: deserializer.deserialize(v)
+                    for k, v in record["dynamodb"]["NewImage"].items()
+                }
+                entries.append(
+                    {
+                        "id": image["id"],
+                        "status": image["status"],
+                        "party_size": int(image["party_size"]),
+                        "starts_at": image["starts_at"],
+                        "guest": image["guest"],
+                    }
+                )
+        return batches * BATCH / (time.perf_counter() - started)
+
+    def powertools() -> float:
+        from aws_lambda_powertools.utilities.batch import (
+            BatchProcessor,
+            EventType,
+            process_partial_response,
+        )
+
+        from chalicelib.stream import event_from_record
+
+        processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+        publisher = relay._publisher
+
+        def record_handler(record: Any) -> None:
+            found = event_from_record(record.raw_event)
+            if found is not None:
+                publisher.publish_call([found])
+
+        started = time.perf_counter()
+        for _ in range(batches):
+            process_partial_response(
+                event=event, record_handler=record_handler, processor=processor, context=context
+            )
+        return batches * BATCH / (time.perf_counter() - started)
+
+    ours, base, pt = interleaved(runs, handler, floor, powertools)
+    table = Table(
+        "Stream handler throughput (records/s, batch of 100, one core)",
+        ["variant", "median rec/s", "ratio to floor"],
+    )
+    table.add("floor: TypeDeserializer + map, hand-written", f"{median(base):,.0f}", "1.00")
+    table.add(
+        "this handler (decode, validate, map, publish)",
+        f"{median(ours):,.0f}",
+        f"{median(ours) / median(base):.2f}",
+    )
+    table.add(
+        "Powertools BatchProcessor, one PutEvents per record",
+        f"{median(pt):,.0f}",
+        f"{median(pt) / median(base):.2f}",
+    )
+    table.notes.append(f"median of {runs} interleaved runs of {batches} batches each")
+    return table
+
+
+if __name__ == "__main__":
+    print(run().text())  # noqa: T201
