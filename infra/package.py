@@ -13,10 +13,14 @@ list (that would replace the policy from `.chalice/policy-<stage>-<function>.jso
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
+import py_compile
 import subprocess
 import sys
+import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -215,7 +219,35 @@ def package(stage: str, out: Path) -> Path:
     )
     sam = out / "sam.json"
     sam.write_text(json.dumps(apply_replacements(json.loads(sam.read_text())), indent=2))
+    add_bytecode(out / "deployment.zip")
     return sam
+
+
+def compile_tree(directory: Path) -> None:
+    """Bytecode for every module, valid without checking sources (the code cannot change)."""
+    compileall.compile_dir(
+        str(directory), quiet=1, workers=1,
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    )  # fmt: skip
+
+
+def add_bytecode(archive: Path) -> None:
+    """Ship bytecode: Lambda's code directory is read-only, so without it every cold start
+    compiles the package again (about 180 ms measured here, see docs/performance.md). Only
+    when this interpreter is the runtime's Python (the bytecode format changes per minor)."""
+    runtime = json.loads((ROOT / ".chalice" / "config.json").read_text()).get("lambda_runtime")
+    if runtime not in (None, f"python{sys.version_info.major}.{sys.version_info.minor}"):
+        raise SystemExit(f"bytecode would be built by Python {sys.version_info[:2]} for {runtime}")
+    with tempfile.TemporaryDirectory() as unpacked:
+        with zipfile.ZipFile(archive) as source:
+            source.extractall(unpacked)
+        compile_tree(Path(unpacked))
+        rebuilt = archive.with_suffix(".tmp")
+        with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as target:
+            for path in sorted(Path(unpacked).rglob("*")):
+                if path.is_file():
+                    target.write(path, path.relative_to(unpacked))
+        rebuilt.replace(archive)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -158,3 +158,11 @@ def test_functions_have_the_names_the_alarms_watch(transformed: dict[str, Any]) 
         for d in r["Properties"]["Dimensions"] if d["Name"] == "FunctionName"
     }  # fmt: skip
     assert watched == names
+
+
+def test_the_zip_ships_bytecode_for_the_runtimes_python(packaged: Path) -> None:
+    names = set(zipfile.ZipFile(packaged.parent / "deployment.zip").namelist())
+    tag = f"cpython-{sys.version_info.major}{sys.version_info.minor}"
+    assert f"__pycache__/app.{tag}.pyc" in names
+    assert f"chalicelib/__pycache__/services.{tag}.pyc" in names
+    assert any(n.startswith("pydantic/__pycache__/") for n in names)
