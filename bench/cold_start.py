@@ -108,13 +108,18 @@ def run(runs: int = 5, endpoint: str | None = None) -> Table:
 
         session = boto3.session.Session()
         provision(_Endpoint(session, endpoint), stage="bench")
-        env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "TABLE_NAME": "reservations-bench",
-               "EVENT_BUS_NAME": "reservations-bench"}  # fmt: skip
+        env = {
+            **os.environ,
+            "AWS_ENDPOINT_URL": endpoint,
+            "TABLE_NAME": "reservations-bench",
+            "EVENT_BUS_NAME": "reservations-bench",
+        }
         root = Path(__file__).resolve().parent.parent
 
         def child(code_dir: Path, module: str, eager: bool = False, stream: bool = False) -> Any:
-            script = CHILD.format(module=module, eager=EAGER if eager else "",
-                                  stream=STREAM if stream else "")  # fmt: skip
+            script = CHILD.format(
+                module=module, eager=EAGER if eager else "", stream=STREAM if stream else ""
+            )
             # Lambda puts the code directory first; boto3 comes from the runtime (here: venv).
             child_env = {**env, "PYTHONPATH": f"{code_dir}{os.pathsep}{root}"}
             command = [sys.executable, "-B", "-c", script]
@@ -157,11 +162,13 @@ def _table(results: list[list[Any]], runs: int) -> Table:
         ("floor, bytecode shipped", floor_pyc, False),
     ):
         table.add(
-            name, f"{ms(samples, 'import'):.0f}", f"{ms(samples, 'import') / floor_import:.2f}",
+            name,
+            f"{ms(samples, 'import'):.0f}",
+            f"{ms(samples, 'import') / floor_import:.2f}",
             f"{ms(samples, 'first_request'):.0f}",
             f"{ms(samples, 'first_batch'):.0f}" if batch else "–",
             f"{median([s['peak_rss_mb'] for s in samples]):.0f}",
-        )  # fmt: skip
+        )
     saved = ms(app, "import") - ms(app_pyc, "import")
     table.notes.append(
         f"median of {runs} interleaved runs; first request: GET of a restaurant (one DynamoDB "

@@ -29,21 +29,36 @@ def records(count: int = BATCH) -> list[dict[str, Any]]:
     shaped = []
     for i in range(count):
         reservation = Reservation(
-            id=new_id(), restaurant_id="demo-bistro",
+            id=new_id(),
+            restaurant_id="demo-bistro",
             guest=Guest(name=f"Guest {i}", email="guest@example.com", phone="+33612345678"),
-            party_size=2, starts_at=start, ends_at=start + timedelta(minutes=90),
-            timezone="Europe/Paris", notes="window seat", created_at=start, updated_at=start,
+            party_size=2,
+            starts_at=start,
+            ends_at=start + timedelta(minutes=90),
+            timezone="Europe/Paris",
+            notes="window seat",
+            created_at=start,
+            updated_at=start,
             manage_token_hash="f" * 64,
-        )  # fmt: skip
-        shaped.append({
-            "eventID": str(i), "eventName": "INSERT", "eventVersion": "1.1",
-            "eventSource": "aws:dynamodb", "awsRegion": "eu-west-1",
-            "dynamodb": {"ApproximateCreationDateTime": 1795000000, "Keys": {},
-                         "NewImage": reservation_item(reservation),
-                         "SequenceNumber": str(10**20 + i), "SizeBytes": 500,
-                         "StreamViewType": "NEW_AND_OLD_IMAGES"},
-            "eventSourceARN": "arn:aws:dynamodb:eu-west-1:1:table/t/stream/s",
-        })  # fmt: skip
+        )
+        shaped.append(
+            {
+                "eventID": str(i),
+                "eventName": "INSERT",
+                "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb",
+                "awsRegion": "eu-west-1",
+                "dynamodb": {
+                    "ApproximateCreationDateTime": 1795000000,
+                    "Keys": {},
+                    "NewImage": reservation_item(reservation),
+                    "SequenceNumber": str(10**20 + i),
+                    "SizeBytes": 500,
+                    "StreamViewType": "NEW_AND_OLD_IMAGES",
+                },
+                "eventSourceARN": "arn:aws:dynamodb:eu-west-1:1:table/t/stream/s",
+            }
+        )
     return shaped
 
 
