@@ -38,42 +38,86 @@ def serialize_dynamodb_requests() -> None:
             continue
         setattr(handler, "call_action", _locked(original))  # noqa: B010 - patching a class
     if not getattr(DynamoDBBackend.transact_write_items, "_keeps_streams", False):
+        import moto.dynamodb.models as dynamodb_models
+
         setattr(  # noqa: B010 - patching a class
             DynamoDBBackend,
             "transact_write_items",
             _rollback_in_place(DynamoDBBackend.transact_write_items),
         )
+        setattr(dynamodb_models, "copy", _CopyWithoutTables())  # noqa: B010 - patching moto
 
 
 def _rollback_in_place(original: Any) -> Any:
     """moto rolls a failed transaction back by replacing each table with a deep copy taken
-    before it, and open shard iterators keep the old table's stream: they would read the
-    cancelled writes and nothing written afterwards. Keep each table object instead, with the
-    copy's contents and its own stream cut back to where it was."""
+    before it: open shard iterators keep the old table's stream (they would read the cancelled
+    writes and nothing written afterwards), and copying the whole table, stream included,
+    before every transaction makes each booking slower than the last (95 ms to 500 ms over 56
+    bookings, seen here). Instead: snapshot only the items the transaction touches, and on
+    failure put them back in the same table and cut its stream back."""
+    import copy
+
+    from moto.dynamodb.models.dynamo_type import DynamoType
 
     @functools.wraps(original)
     def transact_write_items(self: Any, transact_items: Any) -> Any:
-        before = {
-            name: (table, len(table.stream_shard.items) if table.stream_shard else 0)
-            for name, table in self.tables.items()
+        snapshots = []
+        tables: dict[str, Any] = {}
+        for entry in transact_items:
+            [(kind, operation)] = entry.items()
+            table = self.get_table(operation["TableName"])
+            key = operation["Item"] if kind == "Put" else operation["Key"]
+            hash_key = DynamoType(key[table.hash_key_attr])
+            range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+            before = table.get_item(hash_key, range_key)
+            snapshots.append((table, hash_key, range_key, copy.deepcopy(before)))
+            tables[table.name] = table
+        streams = {
+            name: len(table.stream_shard.items) if table.stream_shard else 0
+            for name, table in tables.items()
         }
         try:
             return original(self, transact_items)
         except Exception:
-            for name, (table, stream_length) in before.items():
-                restored = self.tables.get(name)
-                if restored is None or restored is table:
-                    continue
-                shard = table.stream_shard
-                table.__dict__.update(restored.__dict__)
-                if shard is not None:
-                    del shard.items[stream_length:]
-                    table.stream_shard = shard
+            for table, hash_key, range_key, before in reversed(snapshots):
+                _put_back(table, hash_key, range_key, before)
+            for name, table in tables.items():
                 self.tables[name] = table
+                if table.stream_shard is not None:
+                    del table.stream_shard.items[streams[name] :]
             raise
 
     transact_write_items._keeps_streams = True  # type: ignore[attr-defined]
     return transact_write_items
+
+
+def _put_back(table: Any, hash_key: Any, range_key: Any, before: Any) -> None:
+    if range_key is None:
+        if before is None:
+            table.items.pop(hash_key, None)
+        else:
+            table.items[hash_key] = before
+    elif before is None:
+        table.items.get(hash_key, {}).pop(range_key, None)
+    else:
+        table.items[hash_key][range_key] = before
+
+
+class _CopyWithoutTables:
+    """moto's `copy` module, except that a whole table is not copied (see above)."""
+
+    def __init__(self) -> None:
+        import copy
+
+        self._copy = copy
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        from moto.dynamodb.models.table import Table
+
+        return value if isinstance(value, Table) else self._copy.deepcopy(value, memo)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._copy, name)
 
 
 def _locked(original: Any) -> Any:
