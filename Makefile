@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit integration app e2e infra package policies clean
+.PHONY: run test lint typecheck unit integration app e2e infra package policies bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ unit integration app e2e infra: $(STAMP)
 STAGE ?= prod
 package: $(STAMP)
 	$(BIN)/python -m infra.package --stage $(STAGE)
+
+# Benchmarks: prints the tables and writes docs/performance.md (a few minutes)
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
 
 # Regenerate .chalice/policy-<stage>-<function>.json from infra/iam.py
 policies: $(STAMP)

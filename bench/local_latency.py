@@ -116,7 +116,14 @@ class Runtime:
         self.process.wait(timeout=30)
 
 
-def _round(runtime: Runtime, prefix: str, count: int, concurrency: int, first_day: int) -> Any:
+def _round(
+    runtime: Runtime,
+    prefix: str,
+    count: int,
+    concurrency: int,
+    first_day: int,
+    pace: float = 0.0,
+) -> Any:
     """Book `count` reservations; return latencies (booked -> email seen) and the drain time."""
     sent: dict[str, float] = {}
     seen: dict[str, float] = {}
@@ -131,11 +138,13 @@ def _round(runtime: Runtime, prefix: str, count: int, concurrency: int, first_da
                     seen[name] = now
             if len(seen) >= count:
                 return
-            time.sleep(0.02)
+            time.sleep(0.05)
 
     def one(i: int) -> None:
         name = f"{prefix}{i:03d}"
         day = date.today() + timedelta(days=first_day + i // len(SLOTS))
+        if pace:
+            time.sleep(max(0.0, began + i * pace - time.monotonic()))
         started = time.monotonic()
         runtime.book(name, day, SLOTS[i % len(SLOTS)])
         sent[name] = started
@@ -149,7 +158,7 @@ def _round(runtime: Runtime, prefix: str, count: int, concurrency: int, first_da
     done.set()
     drained = max(seen.values()) - began if seen else float("nan")
     latencies = [seen[n] - sent[n] for n in sent if n in seen]
-    return latencies, drained, len(seen)
+    return latencies, drained, len(seen), count
 
 
 def _putitem_floor(runtime: Runtime, samples: int = 100) -> float:
@@ -177,7 +186,11 @@ def run(count: int = 200) -> Table:
     runtime = Runtime()
     try:
         floor = _putitem_floor(runtime)
-        rounds = {c: _round(runtime, f"C{c}-", count, c, 2 + 20 * i) for i, c in enumerate((1, 8))}
+        rounds = {
+            str(c): _round(runtime, f"C{c}-", count, c, 2 + 20 * i) for i, c in enumerate((1, 8))
+        }
+        paced = max(10, count // 10)
+        rounds["1, paced 2/s"] = _round(runtime, "P-", paced, 1, 45, pace=0.5)
     finally:
         runtime.stop()
         os.environ.clear()
@@ -186,20 +199,25 @@ def run(count: int = 200) -> Table:
         f"End to end on the local runtime: POST -> staff email in the outbox ({count} bookings)",
         ["concurrency", "p50 ms", "p95 ms", "p99 ms", "emails", "drained in s", "bookings/s"],
     )
-    for concurrency, (latencies, drained, emails) in rounds.items():
+    for concurrency, (latencies, drained, emails, booked) in rounds.items():
         table.add(
             concurrency,
             f"{percentile(latencies, 50) * 1000:.0f}",
             f"{percentile(latencies, 95) * 1000:.0f}",
             f"{percentile(latencies, 99) * 1000:.0f}",
-            f"{emails}/{count}",
+            f"{emails}/{booked}",
             f"{drained:.1f}",
             f"{emails / drained:.1f}",
         )
     table.notes.append(f"emulator floor: a bare PutItem round trip, median {floor * 1000:.1f} ms")
     table.notes.append(
+        "unpaced rounds post as fast as the API answers (~30/s), faster than the local pipeline "
+        "drains, so their latencies are mostly queueing; the paced round shows one booking's "
+        "own path"
+    )
+    table.notes.append(
         "the stream mapping's batching window is 1 s (as deployed), the largest "
-        "part of each latency; the outbox is polled every 20 ms"
+        "part of each latency; the outbox is polled every 50 ms"
     )
     return table
 

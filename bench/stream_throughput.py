@@ -123,7 +123,7 @@ def run(batches: int = 30, runs: int = 7) -> Table:
         started = time.perf_counter()
         for _ in range(batches):
             process_partial_response(
-                event=event, record_handler=record_handler, processor=processor, context=context
+                event=event, record_handler=record_handler, processor=processor, context=None
             )
         return batches * BATCH / (time.perf_counter() - started)
 

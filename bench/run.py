@@ -1,0 +1,82 @@
+"""`make bench`: every benchmark, printed as tables and written to docs/performance.md.
+
+python -m bench.run            # full run (under 5 minutes on 2 cores)
+python -m bench.run --quick    # smoke run: tiny sizes, nothing written (used by make test)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import aws_calls, cold_start, local_latency, package_size, stream_throughput
+from bench.common import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT = ROOT / "docs" / "performance.md"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes; write nothing")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    started = time.monotonic()
+    tables: list[Table] = []
+    steps: list[tuple[str, Callable[[], Table]]] = [
+        ("cold start", lambda: cold_start.run(runs=1 if quick else 5)),
+        (
+            "stream",
+            lambda: stream_throughput.run(batches=2 if quick else 30, runs=1 if quick else 7),
+        ),
+        ("aws calls", lambda: aws_calls.run(count=3 if quick else aws_calls.RESERVATIONS)),
+        ("latency", lambda: local_latency.run(count=10 if quick else 200)),
+        ("package", package_size.run),
+    ]
+    for _, step in steps:
+        # Each benchmark in its own interpreter state would be cleaner; they share one here,
+        # and each sets the environment it needs.
+        table = step()
+        print(table.text(), flush=True)  # noqa: T201
+        tables.append(table)
+    took = time.monotonic() - started
+    print(f"all benchmarks: {took:.0f} s")  # noqa: T201
+    if not quick:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        REPORT.write_text(
+            "# Performance\n\n"
+            f"Measured by `make bench` (`python -m bench.run`) on {machine()}, commit {commit}, "
+            f"in {took:.0f} s. Every figure is a median over runs interleaved with its "
+            "baselines in the same run; ratios matter more than absolute times on a shared "
+            "machine. Regenerate with `make bench`.\n\n" + "\n".join(t.markdown() for t in tables)
+        )
+        print(f"wrote {REPORT.relative_to(ROOT)}")  # noqa: T201
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
