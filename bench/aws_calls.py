@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.common import Table, bench_environment
+from localdev.seed import demo_seating_times
 
 # 30 keeps moto fast (its transactions deep-copy the table) and still fills a batch of 100
 # (30 requests + 30 acceptances pass the filter), where PutEvents' 10 entries are the limit.
@@ -36,22 +37,7 @@ def _bookings(count: int) -> list[Any]:
     from chalicelib.reservations import RequestReservation
 
     day = datetime.now(UTC).date() + timedelta(days=3)
-    times = [
-        "12:00",
-        "12:15",
-        "12:30",
-        "12:45",
-        "13:00",
-        "19:00",
-        "19:15",
-        "19:30",
-        "19:45",
-        "20:00",
-        "20:15",
-        "20:30",
-        "20:45",
-        "21:00",
-    ]
+    times = demo_seating_times()
     return [
         RequestReservation.model_validate(
             {

@@ -19,24 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Table, median, percentile
+from localdev.seed import demo_seating_times
 
 ROOT = Path(__file__).resolve().parent.parent
-SLOTS = [
-    "12:00",
-    "12:15",
-    "12:30",
-    "12:45",
-    "13:00",
-    "19:00",
-    "19:15",
-    "19:30",
-    "19:45",
-    "20:00",
-    "20:15",
-    "20:30",
-    "20:45",
-    "21:00",
-]
+SLOTS = demo_seating_times()
 
 
 def _free_port() -> int:

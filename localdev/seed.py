@@ -37,6 +37,15 @@ def demo_restaurant() -> NewRestaurant:
     )
 
 
+def demo_seating_times() -> list[str]:
+    """Every seating of a demo-bistro day, "HH:MM" (the same every day of the week)."""
+    from datetime import date
+
+    from chalicelib.restaurants import seatings
+
+    return [start.strftime("%H:%M") for start in seatings(demo_restaurant(), date(2026, 6, 1))]
+
+
 def seed_demo(store: Store, staff_token: str) -> None:
     """Create demo-bistro and a staff token for it whose secret is `staff_token`."""
     RestaurantAdmin(store).create(demo_restaurant())

@@ -8,12 +8,14 @@ import email
 import json
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 from email.message import Message
 from types import ModuleType
 from typing import Any
 
 from moto.ses.models import ses_backends
 
+from chalicelib.restaurants import seatings
 from localdev.lambda_shapes import (
     LocalLambdaContext,
     eventbridge_event,
@@ -21,24 +23,13 @@ from localdev.lambda_shapes import (
     stream_record_as_lambda,
 )
 from tests.app.conftest import Api, guest_request, upcoming_wednesday
+from tests.builders import restaurant_spec
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's default account
 RES = "/restaurants/bistro-a/reservations"
-SLOTS = [
-    "12:00",
-    "12:15",
-    "12:30",
-    "12:45",
-    "13:00",
-    "19:00",
-    "19:15",
-    "19:30",
-    "19:45",
-    "20:00",
-    "20:15",
-    "20:30",
-]
+# Seatings of the test restaurant on a Wednesday (it opens then), derived from its hours.
+SLOTS = [start.strftime("%H:%M") for start in seatings(restaurant_spec(), date(2026, 6, 3))]
 
 
 @dataclass(frozen=True)
