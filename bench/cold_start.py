@@ -90,7 +90,7 @@ def _unpack(zip_path: Path, target: Path, compiled: bool) -> Path:
 
 def run(runs: int = 5, endpoint: str | None = None) -> Table:
     from infra.package import package
-    from localdev.emulator import Emulator
+    from localdev.emulator import Emulator, EndpointSession, free_port
     from localdev.provision import provision
 
     bench_environment()
@@ -101,13 +101,10 @@ def run(runs: int = 5, endpoint: str | None = None) -> Table:
         sources = _unpack(sam.parent / "deployment.zip", workdir / "code", compiled=False)
         compiled = _unpack(sam.parent / "deployment.zip", workdir / "code-pyc", compiled=True)
         if endpoint is None:
-            emulator = Emulator(port=_free_port())
+            emulator = Emulator(port=free_port())
             emulator.start()
             endpoint = emulator.endpoint
-        import boto3
-
-        session = boto3.session.Session()
-        provision(_Endpoint(session, endpoint), stage="bench")
+        provision(EndpointSession(endpoint), stage="bench")
         env = {
             **os.environ,
             "AWS_ENDPOINT_URL": endpoint,
@@ -176,22 +173,6 @@ def _table(results: list[list[Any]], runs: int) -> Table:
     )
     table.notes.append(f"shipping bytecode saves {saved:.0f} ms of import per cold start")
     return table
-
-
-class _Endpoint:
-    def __init__(self, session: Any, endpoint: str) -> None:
-        self._session, self._endpoint = session, endpoint
-
-    def client(self, service: str) -> Any:
-        return self._session.client(service, endpoint_url=self._endpoint)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,23 +18,18 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Table, median, percentile
+from localdev.emulator import free_port
 from localdev.seed import demo_seating_times
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOTS = demo_seating_times()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class Runtime:
     """`make run`'s launcher as a subprocess on free ports."""
 
     def __init__(self) -> None:
-        self.api_port, self.aws_port, self.outbox_port = _free_port(), _free_port(), _free_port()
+        self.api_port, self.aws_port, self.outbox_port = free_port(), free_port(), free_port()
         ports = [
             "--api-port",
             str(self.api_port),

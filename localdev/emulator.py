@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 REGION = "eu-west-1"
+ACCOUNT = "123456789012"  # moto's default account
 _dynamodb_lock = threading.RLock()
 
 
@@ -170,3 +171,31 @@ def write_aws_profile(directory: Path, endpoint: str, profile: str = "reservatio
         "aws_secret_access_key = local\n"
     )
     (directory / "credentials").write_text("")
+
+
+class EndpointSession:
+    """Clients for the emulator (dummy keys, botocore's standard retries)."""
+
+    region_name = REGION
+
+    def __init__(self, endpoint: str) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self._session: Any = boto3.session.Session(
+            aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION
+        )
+        self._endpoint = endpoint
+        self._config = Config(retries={"mode": "standard", "max_attempts": 3})
+
+    def client(self, service: str) -> Any:
+        return self._session.client(service, endpoint_url=self._endpoint, config=self._config)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A loopback port nothing listens on right now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])

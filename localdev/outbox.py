@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from localdev.console import Console
-
-ACCOUNT = "123456789012"
+from localdev.emulator import ACCOUNT
 
 
 class Outbox:

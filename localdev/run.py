@@ -24,10 +24,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 from localdev.console import Console
-from localdev.emulator import REGION, Emulator, serialize_dynamodb_requests, write_aws_profile
+from localdev.emulator import (
+    Emulator,
+    EndpointSession,
+    serialize_dynamodb_requests,
+    write_aws_profile,
+)
 from localdev.faults import parse_faults
 from localdev.outbox import serve
 from localdev.provision import ROOT, provision, store_secrets
@@ -64,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         write_aws_profile(STATE_DIR / "aws", emulator.endpoint, PROFILE)
         use_stage_environment("local")  # this process runs the handlers as the local stage
         os.environ["PUBLIC_BASE_URL"] = f"http://{args.host}:{args.api_port}"  # email links
-        session = _EndpointSession(emulator.endpoint)
+        session = EndpointSession(emulator.endpoint)
         tokens, outputs = _prepare(emulator, session)
         console = Console()
         runtime = LocalRuntime(
@@ -102,9 +106,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _prepare(
-    emulator: Emulator, session: _EndpointSession
-) -> tuple[dict[str, str], dict[str, str]]:
+def _prepare(emulator: Emulator, session: EndpointSession) -> tuple[dict[str, str], dict[str, str]]:
     """Point this process and `chalice local` at the emulator, provision, seed."""
     from chalicelib.store_dynamodb import DynamoStore
 
@@ -117,25 +119,6 @@ def _prepare(
     store_secrets(session, "local", tokens["admin"], tokens["signing"])
     seed_demo(DynamoStore(session.client("dynamodb"), outputs["TableName"]), tokens["staff"])
     return tokens, outputs
-
-
-class _EndpointSession:
-    """Clients for the emulator, with botocore's standard retries."""
-
-    region_name = REGION
-
-    def __init__(self, endpoint: str) -> None:
-        import boto3
-        from botocore.config import Config
-
-        self._session: Any = boto3.session.Session(
-            aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION
-        )
-        self._endpoint = endpoint
-        self._config = Config(retries={"mode": "standard", "max_attempts": 3})
-
-    def client(self, service: str) -> Any:
-        return self._session.client(service, endpoint_url=self._endpoint, config=self._config)
 
 
 def _start_api(host: str, port: int) -> subprocess.Popen[bytes]:

@@ -27,6 +27,7 @@ from typing import Any
 
 from chalicelib import event_sources as settings
 from localdev.console import Console
+from localdev.emulator import ACCOUNT
 from localdev.lambda_shapes import (
     LocalLambdaContext,
     eventbridge_event,
@@ -35,7 +36,6 @@ from localdev.lambda_shapes import (
 )
 from localdev.patterns import matches
 
-ACCOUNT = "123456789012"
 Invoke = Callable[[list[dict[str, Any]]], Any]
 
 

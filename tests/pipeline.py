@@ -16,6 +16,7 @@ from typing import Any
 from moto.ses.models import ses_backends
 
 from chalicelib.restaurants import seatings
+from localdev.emulator import ACCOUNT
 from localdev.lambda_shapes import (
     LocalLambdaContext,
     eventbridge_event,
@@ -26,7 +27,6 @@ from tests.app.conftest import Api, guest_request, upcoming_wednesday
 from tests.builders import restaurant_spec
 
 REGION = "eu-west-1"
-ACCOUNT = "123456789012"  # moto's default account
 RES = "/restaurants/bistro-a/reservations"
 # Seatings of the test restaurant on a Wednesday (it opens then), derived from its hours.
 SLOTS = [start.strftime("%H:%M") for start in seatings(restaurant_spec(), date(2026, 6, 3))]

@@ -13,9 +13,9 @@ import pytest
 
 from chalicelib import bootstrap
 from infra.iam import FUNCTIONS, STAGES, policy, policy_file, rendered
+from localdev.emulator import ACCOUNT, REGION
 from tests.pipeline import RES, Flow, book_many
 
-REGION, ACCOUNT = "eu-west-1", "123456789012"
 acting: contextvars.ContextVar[str] = contextvars.ContextVar("acting", default="api_handler")
 STREAM = "table/reservations-prod/stream/x"
 BUS = "arn:aws:events:eu-west-1:1:event-bus/reservations-prod"

@@ -13,9 +13,10 @@ from urllib.parse import urlsplit
 from chalice.app import DynamoDBEvent
 
 from chalicelib.stream import is_reservation_change
+from localdev.emulator import ACCOUNT
 from localdev.lambda_shapes import eventbridge_event, sqs_event
 from tests.app.conftest import upcoming_wednesday
-from tests.pipeline import ACCOUNT, RES, Flow, sent_emails
+from tests.pipeline import RES, Flow, sent_emails
 
 
 def links_in(text: str) -> dict[str, str]:
