@@ -64,7 +64,14 @@ def deploy_resources(
                 raise
     else:
         cloudformation.create_stack(**arguments)
-    deadline = time.monotonic() + 1800
+    return wait_for_stack(cloudformation, name)
+
+
+def wait_for_stack(
+    cloudformation: Any, name: str, timeout: float = 1800, poll: float = 5
+) -> dict[str, str]:
+    """Wait until the stack settles; its outputs, or RuntimeError if it failed or rolled back."""
+    deadline = time.monotonic() + timeout
     while True:
         stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
         status = stack["StackStatus"]
@@ -72,7 +79,7 @@ def deploy_resources(
             return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
         if status.endswith(("FAILED", "ROLLBACK_COMPLETE")) or time.monotonic() > deadline:
             raise RuntimeError(f"stack {name}: {status} {stack.get('StackStatusReason', '')}")
-        time.sleep(5)
+        time.sleep(poll)
 
 
 def write_stage_variables(stage: str, variables: dict[str, str], config: Path = CONFIG) -> bool:

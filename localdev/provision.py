@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from infra.deploy import wait_for_stack
+from infra.package import RESOURCES
+
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE = ROOT / "infra" / "resources.yaml"
 DEFAULT_SENDER = "reservations@demo-bistro.example"
 # Resource types moto's CloudFormation skips (it says so with a warning). The SES identity is
 # created directly below; the queue policy only matters to AWS's own EventBridge service;
@@ -43,7 +44,7 @@ def provision(
         if stack_name not in existing:
             cloudformation.create_stack(
                 StackName=stack_name,
-                TemplateBody=TEMPLATE.read_text(),
+                TemplateBody=RESOURCES.read_text(),
                 Parameters=[
                     {"ParameterKey": key, "ParameterValue": value}
                     for key, value in {
@@ -53,8 +54,7 @@ def provision(
                     }.items()
                 ],
             )
-        stack = _wait(cloudformation, stack_name)
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        outputs = wait_for_stack(cloudformation, stack_name, timeout=30, poll=0.1)
     session.client("dynamodb").update_time_to_live(  # moto ignores TimeToLiveSpecification
         TableName=outputs["TableName"],
         TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
@@ -81,20 +81,6 @@ def _known_gaps_quiet() -> Iterator[None]:
 class _DropKnownGaps(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         return not any(t in record.getMessage() for t in SKIPPED_BY_MOTO)
-
-
-def _wait(cloudformation: Any, stack_name: str, timeout: float = 30.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        stack: dict[str, Any] = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
-        status = stack["StackStatus"]
-        if status.endswith("_COMPLETE") and "ROLLBACK" not in status:
-            return stack
-        if "FAILED" in status or "ROLLBACK" in status or time.monotonic() > deadline:
-            raise RuntimeError(
-                f"stack {stack_name} ended {status}: {stack.get('StackStatusReason')}"
-            )
-        time.sleep(0.1)
 
 
 def store_secrets(session: Any, stage: str, admin_token: str, signing_key: str) -> None:
