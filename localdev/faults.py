@@ -74,6 +74,7 @@ class FaultInjector:
         self._on_fault = on_fault
         self._calls = threading.local()
         self._lock = threading.Lock()
+        self._pass_through: dict[int, Any] = {}
         self.injected: dict[tuple[str, str], int] = {}
 
     def fails(self, service: str, operation: str, params: dict[str, Any]) -> bool:
@@ -161,15 +162,20 @@ class FaultInjector:
         return before_call
 
     def _untouched(self, client: Any) -> Any:
-        import boto3
+        """A client like `client` without the faults, made once (it carries the passing
+        entries of a partly failed PutEvents)."""
+        with self._lock:
+            if id(client) not in self._pass_through:
+                import boto3
 
-        return boto3.client(
-            "events",
-            region_name=client.meta.region_name,
-            endpoint_url=client.meta.endpoint_url,
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
+                self._pass_through[id(client)] = boto3.client(
+                    "events",
+                    region_name=client.meta.region_name,
+                    endpoint_url=client.meta.endpoint_url,
+                    aws_access_key_id="local",
+                    aws_secret_access_key="local",
+                )
+            return self._pass_through[id(client)]
 
     def _count(self, service: str, operation: str, n: int = 1) -> None:
         with self._lock:

@@ -130,7 +130,7 @@ class StreamSource:
         settings: StreamSettings,
         streams: Any,
         stream_arn: str,
-        on_failure: Callable[[dict[str, Any]], None],
+        on_failure: Callable[[dict[str, Any]], None] | None,
         console: Console,
         clock: Callable[[], float] = time.time,
         retry_delay: Callable[[int], None] = lambda n: time.sleep(min(0.2 * 2**n, 3.0)),
@@ -213,7 +213,11 @@ class StreamSource:
         return self._handler({"Records": records}, LocalLambdaContext(self.name))
 
     def _to_destination(self, records: list[dict[str, Any]], condition: str, attempts: int) -> None:
-        """Lambda's on-failure record for a stream batch (batch metadata, not the records)."""
+        """Lambda's on-failure record for a stream batch (batch metadata, not the records);
+        without a destination, Lambda drops the batch."""
+        if self._send_failure is None:
+            self._console.handler(self.name, "dropped", f"{len(records)} records ({condition})")
+            return
         first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
         self._send_failure(
             {
@@ -379,13 +383,17 @@ def _reservation(event: dict[str, Any]) -> str | None:
     return reservation.get("id") if isinstance(reservation, dict) else None
 
 
-def stream_settings_for(name: str, config: Any) -> StreamSettings:
-    """The decorator's settings, completed from chalicelib.event_sources (Lambda defaults when
-    a handler has no entry there)."""
-    extra = next(
+def stream_mapping_for(name: str) -> settings.StreamMapping | None:
+    return next(
         (m for m in _declared() if isinstance(m, settings.StreamMapping) and m.handler == name),
         None,
     )
+
+
+def stream_settings_for(name: str, config: Any) -> StreamSettings:
+    """The decorator's settings, completed from chalicelib.event_sources (Lambda defaults when
+    a handler has no entry there)."""
+    extra = stream_mapping_for(name)
     return StreamSettings(
         batch_size=config.batch_size,
         batching_window_seconds=config.maximum_batching_window_in_seconds,

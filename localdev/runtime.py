@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -20,11 +21,13 @@ from localdev.runner import (
     QueueSource,
     Runner,
     StreamSource,
+    stream_mapping_for,
     stream_settings_for,
     subscription_for,
 )
 
-_CLIENT_NAMES = {"events": "events", "ses": "ses", "sqs": "sqs", "dynamodb": "dynamodb"}
+# The app's clients that LOCAL_FAULTS can reach (named as boto3 names them).
+_FAULTABLE_CLIENTS = frozenset({"events", "ses", "sqs", "dynamodb"})
 
 
 def stage_environment(stage: str) -> dict[str, str]:
@@ -85,8 +88,8 @@ class LocalRuntime:
         from chalicelib import bootstrap
 
         for service in {s for s, _ in self._faults.faults}:
-            if service in _CLIENT_NAMES:
-                self._faults.install(bootstrap.client(_CLIENT_NAMES[service]))
+            if service in _FAULTABLE_CLIENTS:
+                self._faults.install(bootstrap.client(service))
         watch_put_events(bootstrap.client("events"), self._console)
         sqs = self._faults.install(self._session.client("sqs"))
         sources = [self._source(app_module, config, sqs) for config in app_module.app.event_sources]
@@ -131,16 +134,17 @@ class LocalRuntime:
         known = {s["StreamArn"] for s in streams.list_streams()["Streams"]}
         if arn not in known:  # the stage's placeholder: the emulator's stream has its own label
             arn = self._outputs["TableStreamArn"]
-        settings = stream_settings_for(config.name, config)
-        from chalicelib.event_sources import RESERVATION_STREAM
+        mapping = stream_mapping_for(config.name)
+        on_failure: Callable[[dict[str, Any]], None] | None = None
+        if mapping is not None:  # without a destination, Lambda drops a failed batch
+            destination = self._queue_url(sqs, f"{mapping.on_failure_queue}Arn")
 
-        destination = self._queue_url(sqs, f"{RESERVATION_STREAM.on_failure_queue}Arn")
+            def on_failure(body: dict[str, Any]) -> None:
+                sqs.send_message(QueueUrl=destination, MessageBody=json.dumps(body, default=str))
+
         source = StreamSource(
-            config.name, handler, settings, streams, arn,
-            on_failure=lambda body: sqs.send_message(
-                QueueUrl=destination, MessageBody=json.dumps(body, default=str)
-            ),
-            console=self._console,
+            config.name, handler, stream_settings_for(config.name, config), streams, arn,
+            on_failure=on_failure, console=self._console,
         )  # fmt: skip
         source.start_position()
         return source

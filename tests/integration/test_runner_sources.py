@@ -226,3 +226,20 @@ def test_on_cw_event_that_recovers_on_a_retry_never_reaches_the_dlq(aws: Any) ->
     source = BusSource("h", flaky, sqs, "unused", 2, dlq_url, CONSOLE, retry_delays=(0,))
     assert source.invoke_async({"detail-type": "ReservationDeclined", "detail": {}}) is True
     assert len(calls) == 2 and sqs.receive_message(QueueUrl=dlq_url).get("Messages", []) == []
+
+
+def test_without_an_on_failure_destination_the_batch_is_dropped_and_said(
+    aws: Any, table: Any
+) -> None:
+    dynamodb, arn = table
+    put(dynamodb, "a", "reservation")
+    out = io.StringIO()
+    handler = Recorder(fail=True)
+    source = StreamSource(
+        "handler", handler, settings(maximum_retry_attempts=0), aws.client("dynamodbstreams"),
+        arn, None, Console(out), retry_delay=lambda attempt: None,
+    )  # fmt: skip
+    source.start_position()
+    drain(source)
+    assert handler.batches == [["a"]]
+    assert "handler dropped 1 records (RetryAttemptsExhausted)" in out.getvalue()
