@@ -16,8 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.event_sources import SOURCE
-from chalicelib.events import BusinessEvent
+from chalicelib.events import SOURCE, BusinessEvent
 from chalicelib.stream import UnreadableRecord, event_from_record
 
 MAX_ENTRIES_PER_CALL = 10
