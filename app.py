@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import time
 from typing import Any
-from urllib.parse import urlencode
 
 from aws_lambda_powertools import Logger
 from chalice.app import Chalice, CloudWatchEvent, DynamoDBEvent, Request, Response, SQSEvent
@@ -29,7 +28,7 @@ app = Chalice(app_name="reservations")
 # Not "reservations": that is the name of Chalice's own app.log, and lines would print twice.
 logger = Logger(service="reservation-service")
 app.api.cors = True
-api = Api(app, bootstrap.authenticator)
+api = Api(app, bootstrap.authenticator, bootstrap.restaurant_name)
 
 # Resource names resolved at import (Chalice reads decorator arguments when packaging); each
 # stage sets them in .chalice/config.json.
@@ -184,42 +183,31 @@ def daily_summary(restaurant_id: str) -> dict[str, Any]:
 @app.route(RESERVATION + "/respond", methods=["GET"])
 @api.guard(Access.STAFF_LINK, html=True)
 def staff_response_page(restaurant_id: str, reservation_id: str) -> Response:
-    pages = StaffResponsePages(bootstrap.reservation_desk())
-    return pages.show(restaurant_id, reservation_id, _link_action(), _this_url())
+    pages = StaffResponsePages(bootstrap.reservation_desk(), bootstrap.restaurant_admin())
+    return pages.show(restaurant_id, reservation_id, api.principal.link_action or "")
 
 
 @app.route(RESERVATION + "/respond", methods=["POST"], content_types=FORM)
 @api.guard(Access.STAFF_LINK, html=True)
 def staff_response(restaurant_id: str, reservation_id: str) -> Response:
-    pages = StaffResponsePages(bootstrap.reservation_desk())
+    pages = StaffResponsePages(bootstrap.reservation_desk(), bootstrap.restaurant_admin())
     reason = api.form().get("reason")
-    return pages.act(restaurant_id, reservation_id, _link_action(), reason)
+    return pages.act(restaurant_id, reservation_id, api.principal.link_action or "", reason)
 
 
 @app.route(RESERVATION + "/manage", methods=["GET"])
 @api.guard(Access.GUEST_OR_STAFF, html=True)
 def manage_page(restaurant_id: str, reservation_id: str) -> Response:
-    pages = GuestManagePages(bootstrap.reservation_desk())
-    return pages.show(restaurant_id, reservation_id, _this_url())
+    pages = GuestManagePages(bootstrap.reservation_desk(), bootstrap.restaurant_admin())
+    step, token = api.query_param("step"), api.query_param("token")
+    return pages.show(restaurant_id, reservation_id, step=step, token=token)
 
 
 @app.route(RESERVATION + "/manage", methods=["POST"], content_types=FORM)
 @api.guard(Access.GUEST_OR_STAFF, html=True)
 def manage_cancel(restaurant_id: str, reservation_id: str) -> Response:
-    pages = GuestManagePages(bootstrap.reservation_desk())
+    pages = GuestManagePages(bootstrap.reservation_desk(), bootstrap.restaurant_admin())
     return pages.cancel(restaurant_id, reservation_id, by=api.principal.actor)
-
-
-def _link_action() -> str:
-    return str(api.principal.link_action)
-
-
-def _this_url() -> str:
-    """The page's own path and query: its form posts back to it with the same credentials."""
-    request = app.current_request
-    assert request is not None
-    query = urlencode(dict(request.query_params or {}))
-    return f"{request.path}?{query}" if query else request.path
 
 
 # -- event handlers -------------------------------------------------------------------------

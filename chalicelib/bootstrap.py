@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.access import Authenticator
 from chalicelib.config import Settings
+from chalicelib.errors import DomainError
 from chalicelib.services import ReservationDesk, RestaurantAdmin
 from chalicelib.tokens import ManageTokens
 
@@ -87,6 +88,14 @@ def restaurant_admin() -> RestaurantAdmin:
 @functools.cache
 def reservation_desk() -> ReservationDesk:
     return ReservationDesk(store(), ManageTokens(signing_key()))
+
+
+def restaurant_name(restaurant_id: str) -> str | None:
+    """The restaurant's name for a page, or None when there is no such restaurant."""
+    try:
+        return restaurant_admin().get(restaurant_id).name
+    except DomainError:
+        return None
 
 
 @functools.cache

@@ -22,7 +22,7 @@ from chalicelib.errors import (
     NotFound,
     Unauthenticated,
 )
-from chalicelib.pages import error_page
+from chalicelib.web import person_error_page
 
 Model = TypeVar("Model", bound=BaseModel)
 View = Callable[..., Any]
@@ -113,16 +113,19 @@ class Api:
         self,
         app: Chalice,
         authenticator: Callable[[], Authenticator],
+        restaurant_name: Callable[[str], str | None],
         max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self._app = app
         self._authenticator = authenticator
+        self._restaurant_name = restaurant_name
         self._max_body_bytes = max_body_bytes
         self._principal: contextvars.ContextVar[Principal] = contextvars.ContextVar("principal")
 
     def guard(self, access: Access, *, html: bool = False) -> Callable[[View], View]:
-        """Authorize the caller for `access`, then run the view; any error becomes JSON (or a
-        small HTML page for routes people open from an email)."""
+        """Authorize the caller for `access`, then run the view; any error becomes JSON (or,
+        for routes people open from an email, a page in words for people, with the
+        restaurant's name)."""
 
         def decorate(view: View) -> View:
             @functools.wraps(view)
@@ -136,20 +139,29 @@ class Api:
                         self._principal.reset(token)
                 except HttpError as error:
                     if html:
-                        return error_page(error.status, error.message)
+                        return self._error_page(access, error.status, error.message, path)
                     return error_response(error.status, error.code, error.message, error.field)
                 except ValidationError as error:
                     if html:
-                        return error_page(422, "the request is not valid")
+                        return self._error_page(access, 422, str(error), path)
                     return validation_error_response(error)
                 except DomainError as error:
                     response = domain_error_response(error)
-                    return error_page(response.status_code, error.message) if html else response
+                    if html:
+                        return self._error_page(access, response.status_code, error.message, path)
+                    return response
 
             guarded.access = access  # type: ignore[attr-defined]
             return guarded
 
         return decorate
+
+    def _error_page(
+        self, access: Access, status: int, message: str, path: dict[str, str]
+    ) -> Response:
+        restaurant_id = path.get("restaurant_id")
+        name = self._restaurant_name(restaurant_id) if restaurant_id else None
+        return person_error_page(access, status, message, name)
 
     def _authorize(self, access: Access, path: dict[str, str]) -> Principal:
         request = self._app.current_request
@@ -213,6 +225,13 @@ class Api:
         for credential in ("token", "action", "expires", "signature"):
             params.pop(credential, None)  # checked by the guard
         return model.model_validate(params)
+
+    def query_param(self, name: str) -> str | None:
+        """One query-string parameter as sent, or None."""
+        request = self._app.current_request
+        assert request is not None
+        value = dict(request.query_params or {}).get(name)
+        return None if value is None else str(value)
 
     def header(self, name: str) -> str | None:
         request = self._app.current_request

@@ -13,6 +13,17 @@ from chalicelib.errors import Forbidden
 
 StaffAction = Literal["accept", "decline"]
 
+# Staff read these on the page the link opens: words for people, not for developers.
+INCOMPLETE = "This link is incomplete. Open it again from the email; part of it may be missing."
+NOT_VALID = (
+    "This link is not valid. Open it again from the email; if it was copied, part of it may "
+    "be missing."
+)
+EXPIRED = (
+    "This link has expired: links in staff emails work until the booking's start time, so "
+    "this request can no longer be answered from the email."
+)
+
 
 class StaffLinks:
     """`…/respond?action=accept&expires=…&signature=…`, valid until the seating time."""
@@ -45,16 +56,16 @@ class StaffLinks:
     ) -> StaffAction:
         """The action a link grants, or Forbidden (tampered, incomplete or expired)."""
         if action not in ("accept", "decline") or not expires or not signature:
-            raise Forbidden("this link is incomplete; open it from the email again")
+            raise Forbidden(INCOMPLETE)
         try:
             until = int(expires)
         except ValueError:
-            raise Forbidden("this link is not valid") from None
+            raise Forbidden(NOT_VALID) from None
         expected = self._sign(restaurant_id, reservation_id, action, until)
         if not hmac.compare_digest(expected, signature):
-            raise Forbidden("this link is not valid")
+            raise Forbidden(NOT_VALID)
         if self._clock().timestamp() > until:
-            raise Forbidden("this link has expired; use the staff API or dashboard instead")
+            raise Forbidden(EXPIRED)
         return "accept" if action == "accept" else "decline"
 
     def _sign(self, restaurant_id: str, reservation_id: str, action: str, until: int) -> str:
