@@ -4,6 +4,7 @@ each body translates and delegates to `chalicelib`."""
 from __future__ import annotations
 
 import os
+import sys
 import time
 from typing import Any
 
@@ -13,6 +14,7 @@ from chalice.app import Chalice, CloudWatchEvent, DynamoDBEvent, Request, Respon
 from chalicelib import bootstrap
 from chalicelib.access import Access
 from chalicelib.api_models import AvailabilityQuery, DaySheetQuery, IssueStaffToken, SummaryQuery
+from chalicelib.config import local_server_problem, refuse_to_serve
 from chalicelib.event_sources import (
     DAILY_SUMMARY,
     GUEST_NOTIFICATIONS,
@@ -23,6 +25,9 @@ from chalicelib.http import Api, uniform_error_body
 from chalicelib.reservations import DeclineReservation, RequestReservation
 from chalicelib.restaurants import NewRestaurant, RestaurantSettings
 from chalicelib.web import GuestManagePages, StaffResponsePages
+
+if problem := local_server_problem(sys.argv, os.environ):
+    refuse_to_serve(problem)  # `chalice local` for a stage it cannot serve: say what to run
 
 app = Chalice(app_name="reservations")
 # Not "reservations": that is the name of Chalice's own app.log, and lines would print twice.

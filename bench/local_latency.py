@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -19,6 +21,7 @@ from typing import Any
 
 from bench.common import Table, median, percentile
 from localdev.emulator import free_port
+from localdev.provision import scratch_project
 from localdev.seed import demo_seating_times
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +41,10 @@ class Runtime:
             "--outbox-port",
             str(self.outbox_port),
         ]
+        # Its profile and mail go to a scratch project, never the working copy's .localdev/.
+        self.state = Path(tempfile.mkdtemp(prefix="reservations-bench-"))
+        ports += ["--project-dir", str(scratch_project(self.state / "project"))]
+        ports += ["--outbox-dir", str(self.state / "outbox")]
         self.process = subprocess.Popen(
             [sys.executable, "-m", "localdev.run", *ports],
             cwd=ROOT,
@@ -94,6 +101,7 @@ class Runtime:
     def stop(self) -> None:
         self.process.send_signal(signal.SIGINT)
         self.process.wait(timeout=30)
+        shutil.rmtree(self.state, ignore_errors=True)
 
 
 def _round(

@@ -8,7 +8,9 @@ SIGNING_KEY_PARAMETER, read once on first use.
 from __future__ import annotations
 
 import os
-from typing import Annotated
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Annotated, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,3 +50,34 @@ class Settings(BaseModel):
                 if env.get(name.upper())
             },
         )
+
+
+LOCAL_HOWTO = "`make run --no-api` in one terminal, then `chalice local --stage local`"
+
+
+def local_server_problem(argv: Sequence[str], environ: Mapping[str, str]) -> str | None:
+    """Under `chalice local`, why this stage cannot serve a single request, in one line (so
+    the server refuses to start instead of answering every request with a 500); else None."""
+    if not environ.get("AWS_CHALICE_CLI_MODE") or "local" not in argv[1:]:
+        return None
+    import botocore.exceptions
+    import botocore.session
+
+    try:
+        region = botocore.session.Session().get_config_variable("region")
+    except botocore.exceptions.ProfileNotFound as error:
+        return f"chalice local: {error}; is the emulator running? Start {LOCAL_HOWTO}."
+    if not region:
+        return (
+            "chalice local: this stage lives in AWS and no AWS region is configured; "
+            f"for the local emulator run {LOCAL_HOWTO}."
+        )
+    return None
+
+
+def refuse_to_serve(problem: str) -> NoReturn:
+    """End `chalice local` with `problem` as its one line. `os._exit`, because with autoreload
+    Chalice imports the app in a server thread, where SystemExit would be silently ignored."""
+    sys.stderr.write(problem + "\n")
+    sys.stderr.flush()
+    os._exit(1)

@@ -26,6 +26,21 @@ SKIPPED_BY_MOTO = (
 )
 
 
+# What `chalice local` needs of a project: the app, its package and its stage configuration.
+PROJECT_FILES = ("app.py", "chalicelib", ".chalice", "requirements.txt")
+
+
+def scratch_project(directory: Path) -> Path:
+    """A throwaway copy of this project (links to its files) for tests and benchmarks: their
+    emulator profile and state go there, never into the working copy's `.localdev/`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        link = directory / name
+        if not link.exists():
+            link.symlink_to(ROOT / name)
+    return directory
+
+
 def provision(
     session: Any,
     stage: str = "local",

@@ -7,6 +7,11 @@ handler with Lambda's event-source semantics, and keeps a mail outbox. Ctrl-C st
     python -m localdev.run                 # everything
     python -m localdev.run --no-api        # all but the API; run `chalice local --stage local`
                                            # yourself in a second terminal
+
+State: the emulator's AWS profile goes to `<project>/.localdev/aws/` (where the local stage's
+AWS_CONFIG_FILE points); mail files go outside the project (`--outbox-dir`), because
+`chalice local` restarts on any file change under the project. Tests and benchmarks pass a
+throwaway `--project-dir` (see `localdev.provision.scratch_project`), never the working copy.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -38,7 +44,6 @@ from localdev.provision import ROOT, provision, store_secrets
 from localdev.runtime import LocalRuntime, use_stage_environment
 from localdev.seed import DEMO_ID, seed_demo
 
-STATE_DIR = ROOT / ".localdev"
 PROFILE = "reservations-local"
 
 
@@ -65,18 +70,19 @@ def main(argv: list[str] | None = None) -> int:
         emulator = Emulator(args.host, args.aws_port)
         started = time.monotonic()
         emulator.start()
-        write_aws_profile(STATE_DIR / "aws", emulator.endpoint, PROFILE)
-        use_stage_environment("local")  # this process runs the handlers as the local stage
+        write_aws_profile(args.project_dir / ".localdev" / "aws", emulator.endpoint, PROFILE)
+        # This process runs the handlers as the local stage.
+        use_stage_environment("local", args.project_dir)
         os.environ["PUBLIC_BASE_URL"] = f"http://{args.host}:{args.api_port}"  # email links
         session = EndpointSession(emulator.endpoint)
         tokens, outputs = _prepare(emulator, session)
         console = Console()
         runtime = LocalRuntime(
-            session, outputs, console, STATE_DIR / "outbox", os.environ.get("LOCAL_FAULTS", "")
+            session, outputs, console, args.outbox_dir, os.environ.get("LOCAL_FAULTS", "")
         )
         runtime.start()
         outbox = serve(runtime.outbox, args.host, args.outbox_port)
-        api = None if args.no_api else _start_api(args.host, args.api_port)
+        api = None if args.no_api else _start_api(args.host, args.api_port, args.project_dir)
         _banner(args, emulator, tokens, faults, runtime.handlers, time.monotonic() - started)
         try:
             while not stopping.is_set():
@@ -103,7 +109,23 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--outbox-port", type=int, default=int(os.environ.get("LOCAL_OUTBOX_PORT", 8025))
     )
     parser.add_argument("--no-api", action="store_true", help="do not start chalice local")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--project-dir",
+        type=lambda value: Path(value).resolve(),
+        default=ROOT,
+        help="the Chalice project to serve; its .localdev/aws/ gets the emulator's profile",
+    )
+    parser.add_argument(
+        "--outbox-dir",
+        type=Path,
+        default=os.environ.get("LOCAL_OUTBOX_DIR"),
+        help="where .eml files go (default: a folder named after the outbox port in the "
+        "system's temporary directory, outside the project)",
+    )
+    args = parser.parse_args(argv)
+    if args.outbox_dir is None:
+        args.outbox_dir = Path(tempfile.gettempdir()) / f"reservations-outbox-{args.outbox_port}"
+    return args
 
 
 def _prepare(emulator: Emulator, session: EndpointSession) -> tuple[dict[str, str], dict[str, str]]:
@@ -121,10 +143,10 @@ def _prepare(emulator: Emulator, session: EndpointSession) -> tuple[dict[str, st
     return tokens, outputs
 
 
-def _start_api(host: str, port: int) -> subprocess.Popen[bytes]:
+def _start_api(host: str, port: int, project_dir: Path) -> subprocess.Popen[bytes]:
     chalice = Path(sys.executable).parent / "chalice"
-    # No autoreload: the outbox writes files under the project, and the event handlers (run by
-    # this process) would not reload anyway: restart `make run` after changing code.
+    # No autoreload: the event handlers (run by this process) would not reload anyway, and an
+    # API newer than its handlers misleads: restart `make run` after changing code.
     command = [
         str(chalice),
         "local",
@@ -139,7 +161,7 @@ def _start_api(host: str, port: int) -> subprocess.Popen[bytes]:
     # The local stage reads its secrets from the emulator's SSM, like AWS stages; a direct
     # ADMIN_TOKEN or SIGNING_KEY left in the shell would win over them, so drop those.
     env = {k: v for k, v in os.environ.items() if k not in {"ADMIN_TOKEN", "SIGNING_KEY"}}
-    return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    return subprocess.Popen(command, cwd=project_dir, env=env, start_new_session=True)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -177,6 +199,16 @@ def _in_use(host: str, port: int) -> bool:
     return False
 
 
+def chalice_local_command(host: str, port: int) -> str:
+    """What to type for the API beside `--no-api`, on the port the email links point at."""
+    words = [".venv/bin/chalice", "local", "--stage", "local"]
+    if host != "127.0.0.1":
+        words += ["--host", host]
+    if port != 8000:
+        words += ["--port", str(port)]
+    return " ".join(words)
+
+
 def _banner(
     args: argparse.Namespace,
     emulator: Emulator,
@@ -192,7 +224,7 @@ def _banner(
         f"  API            {api}" + ("  (not started: --no-api)" if args.no_api else ""),
         f"  AWS emulator   {emulator.endpoint}",
         f"  mail outbox    http://{args.host}:{args.outbox_port}/  (JSON: /messages.json; "
-        f"files: {(STATE_DIR / 'outbox').relative_to(ROOT)}/)",
+        f"files: {args.outbox_dir}/)",
         f"  event handlers {', '.join(handlers)}",
         f"  demo restaurant {DEMO_ID}: {api}/restaurants/{DEMO_ID}",
         f"  admin token    {tokens['admin']}",
@@ -202,7 +234,7 @@ def _banner(
         shown = ", ".join(f"{s}:{o}={rate}" for (s, o), rate in faults.items())
         lines.append(f"  FAULTS         {shown}")
     if args.no_api:
-        lines.append("  In another terminal: .venv/bin/chalice local --stage local")
+        lines.append(f"  In another terminal: {chalice_local_command(args.host, args.api_port)}")
     lines.append(f"  ready in {took:.1f}s. Ctrl-C stops everything.")
     print("\n".join(lines), flush=True)
 

@@ -4,6 +4,9 @@ Chalice evaluates decorator arguments at import and boto3 reads credentials on f
 from __future__ import annotations
 
 import os
+from pathlib import Path
+
+import pytest
 
 os.environ.update(
     {
@@ -25,3 +28,33 @@ os.environ.update(
 )
 for leaked in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "ADMIN_TOKEN_PARAMETER", "SIGNING_KEY_PARAMETER"):
     os.environ.pop(leaked, None)
+
+
+# The working copy's .localdev/ belongs to a `make run` that may be running beside the tests:
+# a test run must leave it exactly as it was (tests use scratch projects and folders).
+WORKING_STATE = Path(__file__).resolve().parent.parent / ".localdev"
+_BEFORE = pytest.StashKey[dict[str, tuple[int, int]]]()
+
+
+def _state_of(directory: Path) -> dict[str, tuple[int, int]]:
+    if not directory.exists():
+        return {}
+    return {
+        str(path.relative_to(directory)): (path.stat().st_mtime_ns, path.stat().st_size)
+        for path in directory.rglob("*")
+    }
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_BEFORE] = _state_of(WORKING_STATE)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    before = session.config.stash.get(_BEFORE, {})
+    after = _state_of(WORKING_STATE)
+    if after != before:
+        changed = sorted(set(after.items()) ^ set(before.items()))[:5]
+        session.config.get_terminal_writer().line(
+            f"FAILED: the tests changed the working copy's .localdev/: {changed}", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -23,9 +25,13 @@ from typing import Any
 import pytest
 
 from localdev.emulator import free_port
+from localdev.provision import scratch_project
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# Seatings of the demo restaurant (open every day): lunch 12:00-13:00, dinner 19:00-21:00.
+SLOTS = [f"{h:02d}:{m:02d}" for h in (12, 13) for m in (0, 15, 30, 45)][:5]
+SLOTS += [f"{h:02d}:{m:02d}" for h in (19, 20) for m in (0, 15, 30, 45)] + ["21:00"]
 
 
 @dataclass
@@ -37,6 +43,7 @@ class Runtime:
     banner: str
     outbox_port: int = 0
     console: list[str] = field(default_factory=list)
+    state: Path = ROOT  # the scratch project and outbox folder of this launch
 
     def messages(self) -> list[dict[str, Any]]:
         url = f"http://127.0.0.1:{self.outbox_port}/messages.json"
@@ -78,13 +85,23 @@ class Runtime:
 
 
 def start(
-    env: dict[str, str], api_port: int, aws_port: int, outbox_port: int | None = None
+    env: dict[str, str],
+    api_port: int,
+    aws_port: int,
+    outbox_port: int | None = None,
+    state: Path | None = None,
+    *extra: str,
 ) -> subprocess.Popen[str]:
-    """`make run`'s launcher, as a subprocess, on the given loopback ports."""
+    """`make run`'s launcher, as a subprocess, on the given loopback ports, with its profile
+    and mail in `state` (a scratch project, never the working copy's .localdev/)."""
     outbox = free_port() if outbox_port is None else outbox_port
-    ports = ["--api-port", str(api_port), "--aws-port", str(aws_port)]
+    state = Path(tempfile.mkdtemp(prefix="reservations-e2e-")) if state is None else state
+    arguments = ["--api-port", str(api_port), "--aws-port", str(aws_port)]
+    arguments += ["--outbox-port", str(outbox)]
+    arguments += ["--project-dir", str(scratch_project(state / "project"))]
+    arguments += ["--outbox-dir", str(state / "outbox"), *extra]
     return subprocess.Popen(
-        [sys.executable, "-m", "localdev.run", *ports, "--outbox-port", str(outbox)],
+        [sys.executable, "-m", "localdev.run", *arguments],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -117,17 +134,19 @@ def wait_until_serving(process: subprocess.Popen[str], api: str, timeout: float 
 def launch(extra_env: dict[str, str] | None = None) -> Iterator[Runtime]:
     api_port, aws_port, outbox_port = free_port(), free_port(), free_port()
     env = {**os.environ, "LOCAL_STAFF_TOKEN": "stf_e2e-fixed-staff-token", **(extra_env or {})}
-    process = start(env, api_port, aws_port, outbox_port)
+    state = Path(tempfile.mkdtemp(prefix="reservations-e2e-"))
+    process = start(env, api_port, aws_port, outbox_port, state)
     api = f"http://127.0.0.1:{api_port}"
     try:
         banner = wait_until_serving(process, api)
-        runtime = Runtime(process, api, api_port, aws_port, banner, outbox_port)
+        runtime = Runtime(process, api, api_port, aws_port, banner, outbox_port, state=state)
         threading.Thread(target=drain, args=(process, runtime.console), daemon=True).start()
         yield runtime
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
             process.wait(timeout=20)
+        shutil.rmtree(state, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -221,26 +240,27 @@ def test_ctrl_c_stops_everything_cleanly() -> None:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open"
 
 
-def test_plain_chalice_local_against_a_running_emulator() -> None:
-    """The two-terminal way: `localdev.run --no-api`, then `chalice local --stage local`."""
-    api_port, aws_port = free_port(), free_port()
-    emulator = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "localdev.run",
-            "--no-api",
-            "--aws-port",
-            str(aws_port),
-            "--outbox-port",
-            str(free_port()),
-        ],
-        cwd=ROOT,
-        env=dict(os.environ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+def children_of(pid: int) -> set[int]:
+    """Process ids whose parent is `pid` (chalice local's autoreload runs a worker child)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def test_two_terminals_chalice_local_as_the_banner_says_and_no_restart_on_mail(
+    tmp_path: Path,
+) -> None:
+    """`localdev.run --no-api`, then the banner's `chalice local ...` line in a second
+    terminal (autoreload on, as users run it): it serves on the port the email links use,
+    and 20 emails in a row never restart it."""
+    api_port, aws_port, outbox_port = free_port(), free_port(), free_port()
+    emulator = start(dict(os.environ), api_port, aws_port, outbox_port, tmp_path, "--no-api")
     chalice = None
     try:
         assert emulator.stdout is not None
@@ -249,46 +269,90 @@ def test_plain_chalice_local_against_a_running_emulator() -> None:
             line = emulator.stdout.readline()
             assert line, banner
             banner += line
-        assert "chalice local --stage local" in banner
+        threading.Thread(target=drain, args=(emulator, []), daemon=True).start()
+        hint = re.search(r"In another terminal: (\S*chalice) (local .*)$", banner, re.MULTILINE)
+        assert hint, banner
+        assert hint.group(2) == f"local --stage local --port {api_port}"
         chalice = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "chalice"),
-                "local",
-                "--stage",
-                "local",
-                "--port",
-                str(api_port),
-            ],
-            cwd=ROOT,
+            [str(Path(sys.executable).parent / "chalice"), *hint.group(2).split()],
+            cwd=tmp_path / "project",
             env={k: v for k, v in os.environ.items() if k != "ADMIN_TOKEN"},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         api = f"http://127.0.0.1:{api_port}"
+        runtime = Runtime(emulator, api, api_port, aws_port, banner, outbox_port)
         wait_for = time.monotonic() + 30
         while True:
             try:
-                with urllib.request.urlopen(api + "/restaurants/demo-bistro", timeout=2) as reply:
-                    assert json.loads(reply.read())["name"] == "Demo Bistro"
-                    break
+                status, profile = runtime.call("GET", "/restaurants/demo-bistro")
+                assert status == 200 and profile["name"] == "Demo Bistro"
+                break
             except OSError:
                 assert time.monotonic() < wait_for, "chalice local never answered"
                 time.sleep(0.2)
-        admin = re.search(r"admin token\s+(\S+)", banner)
-        assert admin
-        runtime = Runtime(emulator, api, api_port, aws_port, banner)
         status, _ = runtime.call(
             "GET",
             "/restaurants/demo-bistro/staff-tokens",
-            headers={"Authorization": "Bearer " + admin.group(1)},
+            headers={"Authorization": "Bearer " + runtime.token("admin")},
         )
         assert status == 200  # the secret came from the emulator's SSM
+        [worker] = children_of(chalice.pid)
+
+        refused: list[str] = []
+        stop = threading.Event()
+
+        def keep_asking() -> None:
+            while not stop.is_set():
+                try:
+                    urllib.request.urlopen(api + "/restaurants/demo-bistro", timeout=5).close()
+                except OSError as error:
+                    refused.append(repr(error))
+                time.sleep(0.05)
+
+        poller = threading.Thread(target=keep_asking, daemon=True)
+        poller.start()
+        for i in range(20):
+            book(runtime, f"Mail {i:02d}", date.today() + timedelta(days=2 + i % 4), SLOTS[i % 8])
+        mails = runtime.wait_for_messages(
+            lambda m: m["subject"].startswith("Booking request: Mail "), count=20, timeout=60
+        )
+        assert len(mails) == 20
+        assert len(list((tmp_path / "outbox").glob("*.eml"))) == 20
+        time.sleep(2.5)  # Chalice's file watcher polls every second
+        stop.set()
+        poller.join()
+        assert refused == [], f"the API went away {len(refused)} times: {refused[:3]}"
+        assert children_of(chalice.pid) == {worker}, "chalice local restarted its worker"
+        [link] = re.findall(r"^Accept:\s+(\S+)$", mails[0]["text"], flags=re.MULTILINE)
+        assert link.startswith(f"{api}/restaurants/demo-bistro/")  # links point at this API
     finally:
         if chalice is not None:
             chalice.terminate()
             chalice.wait(timeout=10)
         emulator.send_signal(signal.SIGINT)
         emulator.wait(timeout=20)
+
+
+def test_plain_chalice_local_refuses_in_one_line(tmp_path: Path) -> None:
+    """`chalice local` with no stage serves 'dev' (an AWS stage); with no region configured
+    it would answer every request with a 500, so it stops at once and says what to run."""
+    project = scratch_project(tmp_path / "project")
+    unset = {"AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE", "ADMIN_TOKEN", "SIGNING_KEY"}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    env.update({"HOME": str(tmp_path), "AWS_CONFIG_FILE": os.devnull})
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "chalice"), "local", "--port", str(free_port())],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert "no AWS region" in lines[0] and "chalice local --stage local" in lines[0]
+    assert "make run --no-api" in lines[0]
 
 
 def book(runtime: Runtime, name: str, day: date, hhmm: str, party_size: int = 2) -> dict[str, Any]:
@@ -349,7 +413,7 @@ def test_the_outbox_page_lists_messages_newest_first(runtime: Runtime) -> None:
     newest = runtime.messages()[0]
     page = urllib.request.urlopen(f"{base}/messages/{newest['id']}", timeout=5).read().decode()
     assert "srcdoc=" in page and "Second Guest" in page
-    emls = list((ROOT / ".localdev" / "outbox").glob(f"*{newest['id']}.eml"))
+    emls = list((runtime.state / "outbox").glob(f"*{newest['id']}.eml"))
     assert len(emls) == 1 and "Second Guest" in emls[0].read_text()
 
 
@@ -364,13 +428,11 @@ def test_with_thirty_percent_faults_fifty_reservations_get_fifty_staff_emails(
     faulty_runtime: Runtime,
 ) -> None:
     assert "FAULTS" in faulty_runtime.banner
-    slots = [f"{h:02d}:{m:02d}" for h in (12, 13) for m in (0, 15, 30, 45)][:5]
-    slots += [f"{h:02d}:{m:02d}" for h in (19, 20) for m in (0, 15, 30, 45)] + ["21:00"]
     names = []
     for i in range(50):
         day = date.today() + timedelta(days=2 + i % 5)
         names.append(f"Guest {i:02d}")
-        book(faulty_runtime, names[-1], day, slots[i % len(slots)], party_size=1)
+        book(faulty_runtime, names[-1], day, SLOTS[i % len(SLOTS)], party_size=1)
     faulty_runtime.wait_for_messages(
         lambda m: m["subject"].startswith("Booking request: Guest "), count=50, timeout=120
     )
