@@ -22,6 +22,7 @@ import pytest
 
 from localdev.emulator import free_port
 from localdev.provision import scratch_project
+from tests.browser import Browser, over_http
 from tests.e2e.launcher import ROOT, SLOTS, Runtime, book, drain, launch, start, wait_until_serving
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -147,9 +148,10 @@ def test_two_terminals_chalice_local_as_the_banner_says_and_no_restart_on_mail(
         chalice = subprocess.Popen(
             [str(Path(sys.executable).parent / "chalice"), *hint.group(2).split()],
             cwd=tmp_path / "project",
-            env={k: v for k, v in os.environ.items() if k != "ADMIN_TOKEN"},
+            env={k: v for k, v in os.environ.items() if k not in {"ADMIN_TOKEN", "SIGNING_KEY"}},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its autoreload worker is a child: stop them together
         )
         api = f"http://127.0.0.1:{api_port}"
         runtime = Runtime(emulator, api, api_port, aws_port, banner, outbox_port)
@@ -197,9 +199,12 @@ def test_two_terminals_chalice_local_as_the_banner_says_and_no_restart_on_mail(
         assert children_of(chalice.pid) == {worker}, "chalice local restarted its worker"
         [link] = re.findall(r"^Accept:\s+(\S+)$", mails[0]["text"], flags=re.MULTILINE)
         assert link.startswith(f"{api}/restaurants/demo-bistro/")  # links point at this API
+        browser = Browser(over_http())  # the page's form, submitted as a browser does
+        done = browser.submit(browser.open(link), "Accept reservation")
+        assert done.status == 200 and "Reservation accepted" in done.text, done.text
     finally:
         if chalice is not None:
-            chalice.terminate()
+            os.killpg(chalice.pid, signal.SIGTERM)
             chalice.wait(timeout=10)
         emulator.send_signal(signal.SIGINT)
         emulator.wait(timeout=20)
