@@ -4,6 +4,7 @@ cold start does not pay for it."""
 
 from __future__ import annotations
 
+import contextvars
 import json
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +29,7 @@ class OncePerEvent:
         dynamodb_client: Any,
         table_name: str,
     ) -> None:
+        from aws_lambda_powertools import Logger
         from aws_lambda_powertools.utilities.idempotency import (
             DynamoDBPersistenceLayer,
             IdempotencyConfig,
@@ -56,15 +58,31 @@ class OncePerEvent:
             key_prefix=consumer,
         )
         def run(envelope: dict[str, Any]) -> dict[str, str]:
+            self._ran.set(True)  # Powertools calls this only for an event not seen before
             return {"result": work(event_from_bus(envelope))}
 
         self._run = run
+        self._consumer = consumer
+        self._ran: contextvars.ContextVar[bool] = contextvars.ContextVar(consumer, default=False)
+        self._logger = Logger(service="reservation-service", child=True)
 
     def __call__(self, envelope: dict[str, Any], context: Any) -> dict[str, str]:
         if context is not None:
             # Lets an in-progress record expire with the invocation, so a crashed run is retried.
             self._config.register_lambda_context(context)
-        result: dict[str, str] = self._run(envelope=envelope)
+        ran = self._ran.set(False)
+        try:
+            result: dict[str, str] = self._run(envelope=envelope)
+            detail = envelope.get("detail") or {}
+            self._logger.info(
+                "email sent" if self._ran.get() else "email skipped: event already handled",
+                consumer=self._consumer,
+                event_id=detail.get("event_id"),
+                reservation_id=(detail.get("reservation") or {}).get("id"),
+                message_id=result.get("result"),
+            )
+        finally:
+            self._ran.reset(ran)
         return result
 
 

@@ -15,6 +15,7 @@ from tests.pipeline import (
     assert_exactly_once,
     book_many,
     entries_sent,
+    sent_emails,
     staff_emails_per_reservation,
 )
 
@@ -137,3 +138,23 @@ def test_an_sqs_handler_crash_after_some_emails(flow: Flow) -> None:
     flow.pipeline.run_staff(messages)  # the whole batch again
     flow.pipeline.drain()
     assert_exactly_once(flow, ids)
+
+
+def test_every_email_sent_or_skipped_has_a_log_line_with_its_ids(
+    flow: Flow, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "INFO")  # read when the consumer is built
+    booked = flow.book()
+    flow.pipeline.run_stream(flow.pipeline.stream_records())
+    messages = flow.pipeline.staff_messages()
+    caplog.clear()
+    flow.pipeline.run_staff(messages, delete=False)
+    flow.pipeline.run_staff(messages)  # the same message again
+    lines = [vars(r) for r in caplog.records if r.getMessage().startswith("email ")]
+    said = [(line["msg"], line["consumer"], line["reservation_id"]) for line in lines]
+    assert said == [
+        ("email sent", "notify_staff", booked["id"]),
+        ("email skipped: event already handled", "notify_staff", booked["id"]),
+    ]
+    assert lines[0]["event_id"] == lines[1]["event_id"] and lines[0]["event_id"]
+    assert sum(e.headers["X-Reservation-Id"] == booked["id"] for e in sent_emails()) == 1
