@@ -73,11 +73,22 @@ class BusSubscription:
     maximum_retry_attempts: int = 2  # Lambda's asynchronous invocation retries
     maximum_event_age_seconds: int = 21600
     dead_letter_queue: str = "EventsDeadLetterQueue"
+    # EventBridge's own retries of delivering to the function (its maximums), then the DLQ.
+    rule_retry_attempts: int = 185
+    rule_event_age_seconds: int = 86400
     pattern: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
         pattern = {"source": [SOURCE], "detail-type": list(self.detail_types)}
         object.__setattr__(self, "pattern", pattern)
+
+    @property
+    def rule_retry_policy(self) -> dict[str, int]:
+        """The rule target's RetryPolicy, as CloudFormation and PutTargets spell it."""
+        return {
+            "MaximumRetryAttempts": self.rule_retry_attempts,
+            "MaximumEventAgeInSeconds": self.rule_event_age_seconds,
+        }
 
 
 RESERVATION_STREAM = StreamMapping(

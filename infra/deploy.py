@@ -27,22 +27,18 @@ from chalicelib.event_sources import (
     STAFF_NOTIFICATIONS,
     BusSubscription,
 )
+from infra.names import function_name, stack_name
 from infra.package import RESOURCES
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / ".chalice" / "config.json"
 
 
-def function_name(stage: str, handler: str) -> str:
-    """The name `chalice deploy` gives an event handler's function."""
-    return f"reservations-{stage}-{handler}"
-
-
 def deploy_resources(
     cloudformation: Any, stage: str, parameters: dict[str, str] | None = None
 ) -> dict[str, str]:
     """Create or update the stack; returns its outputs."""
-    name = f"reservations-{stage}"
+    name = stack_name(stage)
     arguments = {
         "StackName": name,
         "TemplateBody": RESOURCES.read_text(),
@@ -127,7 +123,7 @@ def subscribe_on_bus(
     bus), with EventBridge's retries and DLQ, and Lambda's async retries and DLQ."""
     function = lambda_client.get_function(FunctionName=function_name(stage, subscription.handler))
     function_arn = function["Configuration"]["FunctionArn"]
-    rule = f"reservations-{stage}-{subscription.handler}"
+    rule = function_name(stage, subscription.handler)
     rule_arn = events.put_rule(
         Name=rule,
         EventBusName=outputs["EventBusName"],
@@ -140,7 +136,7 @@ def subscribe_on_bus(
             {
                 "Id": "handler",
                 "Arn": function_arn,
-                "RetryPolicy": {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400},
+                "RetryPolicy": subscription.rule_retry_policy,
                 "DeadLetterConfig": {"Arn": outputs["EventsDeadLetterQueueArn"]},
             }
         ],
@@ -195,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     session = boto3.session.Session()
     if args.delete:
         chalice("delete", "--stage", args.stage)
-        session.client("cloudformation").delete_stack(StackName=f"reservations-{args.stage}")
+        session.client("cloudformation").delete_stack(StackName=stack_name(args.stage))
         return 0
     parameters = {"AlertEmail": args.alert_email, "SenderEmail": args.sender_email}
     outputs = deploy_resources(session.client("cloudformation"), args.stage, parameters)

@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from infra.names import stack_name
+
 ROOT = Path(__file__).resolve().parent.parent
 CHALICE = ROOT / ".chalice"
 STAGES = ("dev", "prod")
@@ -26,7 +28,7 @@ FUNCTIONS = (
 
 
 def _arns(stage: str) -> dict[str, str]:
-    name = f"reservations-{stage}"
+    name = stack_name(stage)
     return {
         "table": f"arn:aws:dynamodb:*:*:table/{name}",
         "index": f"arn:aws:dynamodb:*:*:table/{name}/index/*",

@@ -33,6 +33,7 @@ from chalicelib.event_sources import (
     STAFF_NOTIFICATIONS,
     BusSubscription,
 )
+from infra.names import function_name, stack_name
 
 ROOT = Path(__file__).resolve().parent.parent
 RESOURCES = ROOT / "infra" / "resources.yaml"
@@ -91,10 +92,7 @@ def _subscription(subscription: BusSubscription) -> dict[str, Any]:
                     "Type": "EventBridgeRule",
                     "Properties": {
                         "EventBusName": _get_att("EventBus", "Name"),
-                        "RetryPolicy": {
-                            "MaximumRetryAttempts": 185,
-                            "MaximumEventAgeInSeconds": 86400,
-                        },
+                        "RetryPolicy": subscription.rule_retry_policy,
                         "DeadLetterConfig": {
                             "Arn": _get_att(subscription.dead_letter_queue, "Arn")
                         },
@@ -157,8 +155,8 @@ def function_overrides(stage: str) -> dict[str, Any]:
         properties = overrides[logical_id(function)]["Properties"]
         properties["Environment"] = {"Variables": {"PUBLIC_BASE_URL": public_url}}
     for function, override in overrides.items():
-        override["Properties"]["FunctionName"] = f"reservations-{stage}-{chalice_name(function)}"
-    overrides["APIHandler"] = {"Properties": {"FunctionName": f"reservations-{stage}"}}
+        override["Properties"]["FunctionName"] = function_name(stage, chalice_name(function))
+    overrides["APIHandler"] = {"Properties": {"FunctionName": stack_name(stage)}}
     return overrides
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.deploy import wait_for_stack
+from infra.names import stack_name
 from infra.package import RESOURCES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,16 +50,16 @@ def provision(
 ) -> dict[str, str]:
     """Create (or reuse) the resources stack; returns its outputs."""
     cloudformation = session.client("cloudformation")
-    stack_name = f"reservations-{stage}"
+    name = stack_name(stage)
     existing = {
         s["StackName"]
         for s in cloudformation.list_stacks()["StackSummaries"]
         if s["StackStatus"] != "DELETE_COMPLETE"
     }
     with _known_gaps_quiet():
-        if stack_name not in existing:
+        if name not in existing:
             cloudformation.create_stack(
-                StackName=stack_name,
+                StackName=name,
                 TemplateBody=RESOURCES.read_text(),
                 Parameters=[
                     {"ParameterKey": key, "ParameterValue": value}
@@ -69,7 +70,7 @@ def provision(
                     }.items()
                 ],
             )
-        outputs = wait_for_stack(cloudformation, stack_name, timeout=30, poll=0.1)
+        outputs = wait_for_stack(cloudformation, name, timeout=30, poll=0.1)
     session.client("dynamodb").update_time_to_live(  # moto ignores TimeToLiveSpecification
         TableName=outputs["TableName"],
         TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},

@@ -23,11 +23,11 @@ from chalicelib.event_sources import (
 )
 from infra.deploy import (
     deploy_resources,
-    function_name,
     outputs_as_variables,
     post_deploy,
     write_stage_variables,
 )
+from infra.names import function_name
 from localdev.provision import _known_gaps_quiet
 
 
