@@ -11,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from chalice.app import Chalice, CloudWatchEvent, DynamoDBEvent, Request, Response, SQSEvent
 
-from chalicelib import bootstrap
+from chalicelib import bootstrap, routes
 from chalicelib.access import Access
 from chalicelib.api_models import AvailabilityQuery, DaySheetQuery, IssueStaffToken, SummaryQuery
 from chalicelib.config import local_server_problem, refuse_to_serve
@@ -24,6 +24,7 @@ from chalicelib.event_sources import (
 from chalicelib.http import Api, uniform_error_body
 from chalicelib.reservations import DeclineReservation, RequestReservation
 from chalicelib.restaurants import NewRestaurant, RestaurantSettings
+from chalicelib.routes import RESERVATION, RESTAURANT
 from chalicelib.web import GuestManagePages, StaffResponsePages
 
 if problem := local_server_problem(sys.argv, os.environ):
@@ -42,9 +43,6 @@ STAFF_NOTIFICATION_QUEUE = os.environ.get(
     "STAFF_NOTIFICATION_QUEUE", "reservations-local-staff-notifications"
 )
 FORM = ["application/x-www-form-urlencoded"]
-
-RESTAURANT = "/restaurants/{restaurant_id}"
-RESERVATION = RESTAURANT + "/reservations/{reservation_id}"
 
 
 @app.middleware("http")
@@ -78,7 +76,7 @@ def uniform_errors(event: Request, get_response: Any) -> Response:
 @api.guard(Access.ADMIN)
 def create_restaurant() -> Response:
     restaurant = bootstrap.restaurant_admin().create(api.body(NewRestaurant))
-    location = f"/restaurants/{restaurant.id}"
+    location = routes.restaurant_path(restaurant.id)
     return Response(restaurant.admin_view(), status_code=201, headers={"Location": location})
 
 
@@ -135,7 +133,7 @@ def request_reservation(restaurant_id: str) -> Response:
         restaurant_id, command, api.header("idempotency-key")
     )
     headers: dict[str, str | list[str]] = {
-        "Location": f"/restaurants/{restaurant_id}/reservations/{booking.reservation.id}"
+        "Location": routes.reservation_path(RESERVATION, restaurant_id, booking.reservation.id)
     }
     if booking.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -185,14 +183,14 @@ def daily_summary(restaurant_id: str) -> dict[str, Any]:
 # -- pages behind email links ---------------------------------------------------------------
 
 
-@app.route(RESERVATION + "/respond", methods=["GET"])
+@app.route(routes.RESPOND, methods=["GET"])
 @api.guard(Access.STAFF_LINK, html=True)
 def staff_response_page(restaurant_id: str, reservation_id: str) -> Response:
     pages = StaffResponsePages(bootstrap.reservation_desk(), bootstrap.restaurant_admin())
     return pages.show(restaurant_id, reservation_id, api.principal.link_action or "")
 
 
-@app.route(RESERVATION + "/respond", methods=["POST"], content_types=FORM)
+@app.route(routes.RESPOND, methods=["POST"], content_types=FORM)
 @api.guard(Access.STAFF_LINK, html=True)
 def staff_response(restaurant_id: str, reservation_id: str) -> Response:
     pages = StaffResponsePages(bootstrap.reservation_desk(), bootstrap.restaurant_admin())
@@ -200,15 +198,15 @@ def staff_response(restaurant_id: str, reservation_id: str) -> Response:
     return pages.act(restaurant_id, reservation_id, api.principal.link_action or "", reason)
 
 
-@app.route(RESERVATION + "/manage", methods=["GET"])
+@app.route(routes.MANAGE, methods=["GET"])
 @api.guard(Access.GUEST_OR_STAFF, html=True)
 def manage_page(restaurant_id: str, reservation_id: str) -> Response:
     pages = GuestManagePages(bootstrap.reservation_desk(), bootstrap.restaurant_admin())
-    step, token = api.query_param("step"), api.query_param("token")
+    step, token = api.query_param(routes.CANCEL_STEP), api.query_param(routes.MANAGE_TOKEN)
     return pages.show(restaurant_id, reservation_id, step=step, token=token)
 
 
-@app.route(RESERVATION + "/manage", methods=["POST"], content_types=FORM)
+@app.route(routes.MANAGE, methods=["POST"], content_types=FORM)
 @api.guard(Access.GUEST_OR_STAFF, html=True)
 def manage_cancel(restaurant_id: str, reservation_id: str) -> Response:
     pages = GuestManagePages(bootstrap.reservation_desk(), bootstrap.restaurant_admin())

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 from chalice.app import Chalice, Response
 from pydantic import BaseModel, ValidationError
 
+from chalicelib import routes
 from chalicelib.access import Access, Authenticator, Credentials, Principal
 from chalicelib.errors import (
     Conflict,
@@ -169,10 +170,10 @@ class Api:
         query = dict(request.query_params or {})
         credentials = Credentials(
             authorization=request.headers.get("authorization"),
-            manage_token=query.get("token"),
-            link_action=query.get("action"),
-            link_expires=query.get("expires"),
-            link_signature=query.get("signature"),
+            manage_token=query.get(routes.MANAGE_TOKEN),
+            link_action=query.get(routes.LINK_ACTION),
+            link_expires=query.get(routes.LINK_EXPIRES),
+            link_signature=query.get(routes.LINK_SIGNATURE),
         )
         return self._authenticator().authorize(
             access, credentials, path.get("restaurant_id"), path.get("reservation_id")
@@ -222,7 +223,7 @@ class Api:
         request = self._app.current_request
         assert request is not None
         params = dict(request.query_params or {})
-        for credential in ("token", "action", "expires", "signature"):
+        for credential in routes.CREDENTIALS:
             params.pop(credential, None)  # checked by the guard
         return model.model_validate(params)
 

@@ -10,6 +10,15 @@ from typing import Literal
 from urllib.parse import urlencode
 
 from chalicelib.errors import Forbidden
+from chalicelib.routes import (
+    LINK_ACTION,
+    LINK_EXPIRES,
+    LINK_SIGNATURE,
+    MANAGE,
+    MANAGE_TOKEN,
+    RESPOND,
+    reservation_path,
+)
 
 StaffAction = Literal["accept", "decline"]
 
@@ -39,12 +48,13 @@ class StaffLinks:
         until = int(expires.timestamp())
         query = urlencode(
             {
-                "action": action,
-                "expires": until,
-                "signature": self._sign(restaurant_id, reservation_id, action, until),
+                LINK_ACTION: action,
+                LINK_EXPIRES: until,
+                LINK_SIGNATURE: self._sign(restaurant_id, reservation_id, action, until),
             }
         )
-        return f"{self._base}{respond_path(restaurant_id, reservation_id)}?{query}"
+        path = reservation_path(RESPOND, restaurant_id, reservation_id)
+        return f"{self._base}{path}?{query}"
 
     def verify(
         self,
@@ -74,9 +84,7 @@ class StaffLinks:
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def respond_path(restaurant_id: str, reservation_id: str) -> str:
-    return f"/restaurants/{restaurant_id}/reservations/{reservation_id}/respond"
-
-
-def manage_path(restaurant_id: str, reservation_id: str) -> str:
-    return f"/restaurants/{restaurant_id}/reservations/{reservation_id}/manage"
+def manage_url(base_url: str, restaurant_id: str, reservation_id: str, token: str) -> str:
+    """A guest's link to their reservation's page."""
+    path = reservation_path(MANAGE, restaurant_id, reservation_id)
+    return f"{base_url.rstrip('/')}{path}?{urlencode({MANAGE_TOKEN: token})}"

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from chalicelib.emails import Email, guest_status_email, staff_request_email
 from chalicelib.events import BusinessEvent, ReservationRequested
-from chalicelib.links import StaffLinks, manage_path
+from chalicelib.links import StaffLinks, manage_url
 from chalicelib.ports import Store
 from chalicelib.reservations import HOLDS_COVERS
 from chalicelib.services import find_restaurant
@@ -59,8 +59,8 @@ class GuestNotifier:
         state = event.reservation
         restaurant = find_restaurant(self._store, state.restaurant_id)
         token = self._tokens.for_reservation(state.restaurant_id, state.id)
-        manage_url = f"{self._base}{manage_path(state.restaurant_id, state.id)}?token={token}"
-        return self._mailer.send(guest_status_email(event, restaurant.name, manage_url))
+        link = manage_url(self._base, state.restaurant_id, state.id, token)
+        return self._mailer.send(guest_status_email(event, restaurant.name, link))
 
 
 def summary_changes(event: BusinessEvent) -> dict[str, int]:

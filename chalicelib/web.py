@@ -15,9 +15,8 @@ from chalicelib.access import Access
 from chalicelib.errors import Invalid, InvalidTransition
 from chalicelib.pages import PAST_TENSE, error_page, get_form, page, post_form, summary
 from chalicelib.reservations import Reservation, Status
+from chalicelib.routes import CANCEL_STEP, MANAGE_TOKEN
 from chalicelib.services import ReservationDesk, RestaurantAdmin
-
-CANCEL_STEP = "cancel"  # ?step=cancel: the guest's "are you sure?" page
 
 
 class StaffResponsePages:
@@ -66,10 +65,10 @@ class GuestManagePages:
         """The reservation; with `step=cancel`, the question before cancelling."""
         reservation = self._desk.get(restaurant_id, reservation_id)
         name = self._restaurants.get(restaurant_id).name
-        credentials = {"token": token} if token else {}
+        credentials = {MANAGE_TOKEN: token} if token else {}
         if reservation.status not in (Status.PENDING, Status.ACCEPTED):
             return page("Your reservation", summary(reservation), name)
-        if step == CANCEL_STEP:
+        if step == "cancel":
             keep = get_form("No, keep my reservation", credentials)
             body = (
                 summary(reservation)
@@ -78,7 +77,7 @@ class GuestManagePages:
                 + keep
             )
             return page("Cancel this reservation?", body, name)
-        ask = get_form("Cancel my reservation…", {**credentials, "step": CANCEL_STEP})
+        ask = get_form("Cancel my reservation…", {**credentials, CANCEL_STEP: "cancel"})
         return page("Your reservation", summary(reservation) + ask, name)
 
     def cancel(self, restaurant_id: str, reservation_id: str, by: str) -> Response:

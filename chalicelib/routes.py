@@ -1,0 +1,26 @@
+"""Where things are: the API's path templates (as the routes in app.py declare them), paths
+built from them (Location headers, links in emails), and the query parameters that carry
+credentials in those links (read by the access guard, never validated as data)."""
+
+from __future__ import annotations
+
+RESTAURANT = "/restaurants/{restaurant_id}"
+RESERVATION = RESTAURANT + "/reservations/{reservation_id}"
+RESPOND = RESERVATION + "/respond"  # the page behind a staff email's accept/decline link
+MANAGE = RESERVATION + "/manage"  # the guest's page behind the manage link
+
+MANAGE_TOKEN = "token"  # ?token=: a reservation's manage token
+LINK_ACTION = "action"  # ?action=&expires=&signature=: a signed staff link
+LINK_EXPIRES = "expires"
+LINK_SIGNATURE = "signature"
+CREDENTIALS = (MANAGE_TOKEN, LINK_ACTION, LINK_EXPIRES, LINK_SIGNATURE)
+CANCEL_STEP = "step"  # ?step=cancel on the manage page: the question before cancelling
+
+
+def restaurant_path(restaurant_id: str) -> str:
+    return RESTAURANT.format(restaurant_id=restaurant_id)
+
+
+def reservation_path(template: str, restaurant_id: str, reservation_id: str) -> str:
+    """`template` (RESERVATION, RESPOND or MANAGE) for one reservation."""
+    return template.format(restaurant_id=restaurant_id, reservation_id=reservation_id)
