@@ -29,6 +29,7 @@ from chalicelib.web import GuestManagePages, StaffResponsePages
 
 if problem := local_server_problem(sys.argv, os.environ):
     refuse_to_serve(problem)  # `chalice local` for a stage it cannot serve: say what to run
+bootstrap.settings()  # a stage missing a variable fails here, naming it, not at first use
 
 app = Chalice(app_name="reservations")
 # Not "reservations": that is the name of Chalice's own app.log, and lines would print twice.

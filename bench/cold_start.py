@@ -110,6 +110,8 @@ def run(runs: int = 5, endpoint: str | None = None) -> Table:
             "AWS_ENDPOINT_URL": endpoint,
             "TABLE_NAME": "reservations-bench",
             "EVENT_BUS_NAME": "reservations-bench",
+            "STREAM_FAILURE_QUEUE": "reservations-bench-stream-failures",
+            "SENDER_EMAIL": "reservations@demo-bistro.example",
         }
         root = Path(__file__).resolve().parent.parent
 

@@ -22,6 +22,7 @@ def bench_environment() -> None:
             "SIGNING_KEY": "bench-signing-key-0123456789abcdef",
             "EVENT_BUS_NAME": "reservations-bench",
             "STREAM_FAILURE_QUEUE": "reservations-bench-stream-failures",
+            "SENDER_EMAIL": "reservations@demo-bistro.example",
             "STAFF_NOTIFICATION_QUEUE": "reservations-bench-staff-notifications",
             "PUBLIC_BASE_URL": "https://bench.example",
             "POWERTOOLS_LOG_LEVEL": "ERROR",

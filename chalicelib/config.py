@@ -14,42 +14,51 @@ from typing import Annotated, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field
 
+Required = Annotated[str, Field(min_length=1)]
+
 
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    table_name: Annotated[str, Field(min_length=1)]
+    # Required in every stage, no defaults: a stage that forgot one must not quietly use
+    # another stage's resources (the local bus, say).
+    table_name: Required
+    event_bus_name: Required
+    stream_failure_queue: Required
+    sender_email: Required
     admin_token: str | None = None
     admin_token_parameter: str | None = None
     signing_key: str | None = None
     signing_key_parameter: str | None = None
-    event_bus_name: str = "reservations-local"
-    stream_failure_queue: str = "reservations-local-stream-failures"
-    sender_email: str = "reservations@demo-bistro.example"
     # Where email links point (the API's public URL); no default, so a stage that forgot it
     # fails loudly instead of mailing links to localhost.
     public_base_url: str | None = None
 
     @classmethod
-    def from_env(cls) -> Settings:
-        env = os.environ
-        return cls(
-            table_name=env.get("TABLE_NAME", ""),
-            admin_token=env.get("ADMIN_TOKEN") or None,
-            admin_token_parameter=env.get("ADMIN_TOKEN_PARAMETER") or None,
-            signing_key=env.get("SIGNING_KEY") or None,
-            signing_key_parameter=env.get("SIGNING_KEY_PARAMETER") or None,
-            **{
-                name: env[name.upper()]
-                for name in (
-                    "event_bus_name",
-                    "stream_failure_queue",
-                    "sender_email",
-                    "public_base_url",
-                )
-                if env.get(name.upper())
-            },
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        """The settings from `env`; MissingSettings names every required variable not set."""
+        required = ("table_name", "event_bus_name", "stream_failure_queue", "sender_email")
+        missing = [name.upper() for name in required if not env.get(name.upper())]
+        if missing:
+            raise MissingSettings(
+                f"set {', '.join(missing)} in the stage's environment_variables "
+                "(.chalice/config.json)"
+            )
+        optional = (
+            "admin_token",
+            "admin_token_parameter",
+            "signing_key",
+            "signing_key_parameter",
+            "public_base_url",
         )
+        return cls(
+            **{name: env[name.upper()] for name in required},
+            **{name: env[name.upper()] for name in optional if env.get(name.upper())},
+        )
+
+
+class MissingSettings(RuntimeError):
+    """A stage's environment lacks a required variable (a deployment mistake, not input)."""
 
 
 LOCAL_HOWTO = "`make run --no-api` in one terminal, then `chalice local --stage local`"

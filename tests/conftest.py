@@ -21,6 +21,7 @@ os.environ.update(
         "SIGNING_KEY": "signing-key-for-tests-0123456789",
         "EVENT_BUS_NAME": "reservations-test",
         "STREAM_FAILURE_QUEUE": "reservations-test-stream-failures",
+        "SENDER_EMAIL": "reservations@demo-bistro.example",  # verified by provision()
         "STAFF_NOTIFICATION_QUEUE": "reservations-test-staff-notifications",
         "PUBLIC_BASE_URL": "https://reservations.test",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
