@@ -11,21 +11,27 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from chalice.app import Chalice, CloudWatchEvent, DynamoDBEvent, Request, Response, SQSEvent
 
-from chalicelib import bootstrap, routes
-from chalicelib.access import Access
-from chalicelib.api_models import AvailabilityQuery, DaySheetQuery, IssueStaffToken, SummaryQuery
-from chalicelib.config import local_server_problem, refuse_to_serve
-from chalicelib.event_sources import (
+from chalicelib.domain.reservations import DeclineReservation, RequestReservation
+from chalicelib.domain.restaurants import NewRestaurant, RestaurantSettings
+from chalicelib.web import routes
+from chalicelib.web.access import Access
+from chalicelib.web.api_models import (
+    AvailabilityQuery,
+    DaySheetQuery,
+    IssueStaffToken,
+    SummaryQuery,
+)
+from chalicelib.web.http import Api, uniform_error_body
+from chalicelib.web.link_pages import GuestManagePages, StaffResponsePages
+from chalicelib.web.routes import RESERVATION, RESTAURANT
+from chalicelib.wiring import bootstrap
+from chalicelib.wiring.config import local_server_problem, refuse_to_serve
+from chalicelib.wiring.event_sources import (
     DAILY_SUMMARY,
     GUEST_NOTIFICATIONS,
     RESERVATION_STREAM,
     STAFF_NOTIFICATIONS,
 )
-from chalicelib.http import Api, uniform_error_body
-from chalicelib.reservations import DeclineReservation, RequestReservation
-from chalicelib.restaurants import NewRestaurant, RestaurantSettings
-from chalicelib.routes import RESERVATION, RESTAURANT
-from chalicelib.web import GuestManagePages, StaffResponsePages
 
 if problem := local_server_problem(sys.argv, os.environ):
     refuse_to_serve(problem)  # `chalice local` for a stage it cannot serve: say what to run
@@ -248,6 +254,6 @@ def notify_guest(event: CloudWatchEvent) -> dict[str, str]:
 @app.on_cw_event(DAILY_SUMMARY.pattern)
 def update_daily_summary(event: CloudWatchEvent) -> dict[str, bool]:
     """Every reservation event -> the restaurant's totals for that day, counted once."""
-    from chalicelib.events import event_from_bus
+    from chalicelib.domain.events import event_from_bus
 
     return {"applied": bootstrap.daily_summaries().apply(event_from_bus(event.to_dict()))}

@@ -34,7 +34,7 @@ def _count_calls(session: Any, counter: Counter[str], units: list[int]) -> None:
 
 
 def _bookings(count: int) -> list[Any]:
-    from chalicelib.reservations import RequestReservation
+    from chalicelib.domain.reservations import RequestReservation
 
     day = datetime.now(UTC).date() + timedelta(days=3)
     times = demo_seating_times()
@@ -54,7 +54,7 @@ def this_service(batch_size: int, count: int = RESERVATIONS) -> tuple[Counter[st
     import boto3
     from moto import mock_aws
 
-    from chalicelib import bootstrap
+    from chalicelib.wiring import bootstrap
     from localdev.emulator import serialize_dynamodb_requests
     from localdev.provision import provision
     from localdev.seed import demo_restaurant
@@ -96,7 +96,7 @@ def this_service(batch_size: int, count: int = RESERVATIONS) -> tuple[Counter[st
 
 
 def _drain(pipeline: Any, batch_size: int) -> None:
-    from chalicelib.event_sources import RESERVATION_CHANGES_PATTERN
+    from chalicelib.wiring.event_sources import RESERVATION_CHANGES_PATTERN
     from localdev.patterns import matches
 
     for _ in range(20):
@@ -120,8 +120,8 @@ def naive(count: int = RESERVATIONS) -> tuple[Counter[str], list[int]]:
     import boto3
     from moto import mock_aws
 
-    from chalicelib import bootstrap
-    from chalicelib.emails import Email
+    from chalicelib.services.emails import Email
+    from chalicelib.wiring import bootstrap
     from localdev.provision import provision
     from localdev.seed import demo_restaurant
 
@@ -137,7 +137,7 @@ def naive(count: int = RESERVATIONS) -> tuple[Counter[str], list[int]]:
         bootstrap.reservation_desk.cache_clear()
         desk = bootstrap.reservation_desk()
         events, ses = bootstrap.client("events"), bootstrap.client("ses")
-        from chalicelib.mailer import SesMailer
+        from chalicelib.adapters.mailer import SesMailer
 
         mailer = SesMailer(ses, "reservations@demo-bistro.example")
         for booking in _bookings(count):

@@ -62,7 +62,7 @@ print(json.dumps({{"import": imported - started, "first_request": served - impor
 """
 
 EAGER = """
-from chalicelib import bootstrap
+from chalicelib.wiring import bootstrap
 for service in ("dynamodb", "ssm", "events", "sqs", "ses"):
     bootstrap.client(service)
 """

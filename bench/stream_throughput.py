@@ -21,9 +21,9 @@ class AcceptsEverything:
 
 
 def records(count: int = BATCH) -> list[dict[str, Any]]:
-    from chalicelib.ids import new_id
-    from chalicelib.reservations import Guest, Reservation
-    from chalicelib.store_dynamodb import reservation_item
+    from chalicelib.adapters.dynamodb import reservation_item
+    from chalicelib.domain.ids import new_id
+    from chalicelib.domain.reservations import Guest, Reservation
 
     start = datetime(2026, 12, 24, 19, 30, tzinfo=UTC)
     shaped = []
@@ -67,7 +67,7 @@ def run(batches: int = 30, runs: int = 7) -> Table:
     from boto3.dynamodb.types import TypeDeserializer
 
     import app
-    from chalicelib import bootstrap
+    from chalicelib.wiring import bootstrap
     from localdev.lambda_shapes import LocalLambdaContext
 
     relay = bootstrap.stream_relay()
@@ -110,7 +110,7 @@ def run(batches: int = 30, runs: int = 7) -> Table:
             process_partial_response,
         )
 
-        from chalicelib.stream import event_from_record
+        from chalicelib.adapters.stream import event_from_record
 
         processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
         publisher = relay._publisher

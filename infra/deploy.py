@@ -4,7 +4,7 @@
 2. Write its outputs (stream ARN, bus, queue) into the stage's variables in .chalice/config.json.
 3. `chalice deploy --stage <stage>`; then write the API's URL (PUBLIC_BASE_URL, for the links
    in emails) into the stage and deploy again if it changed.
-4. Apply what Chalice's decorators cannot express, from chalicelib/event_sources.py, the same
+4. Apply what Chalice's decorators cannot express, from chalicelib/wiring/event_sources.py, the same
    source `chalice package` uses: the stream and queue mappings' settings
    (update_event_source_mapping), the on_cw_event handlers' rules on the service's bus with
    retry policy and DLQ, and their asynchronous-invocation retries and DLQ.
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from chalicelib.event_sources import (
+from chalicelib.wiring.event_sources import (
     DAILY_SUMMARY,
     GUEST_NOTIFICATIONS,
     RESERVATION_STREAM,

@@ -1,7 +1,7 @@
 """`make package STAGE=prod`: one deployable template and the Lambda zip in dist/<stage>/.
 
 Runs `chalice package --merge-template` with a merge template built here from
-infra/resources.yaml (the resources Chalice does not create) and chalicelib/event_sources.py
+infra/resources.yaml (the resources Chalice does not create) and chalicelib/wiring/event_sources.py
 (the mapping settings Chalice's decorators cannot express), so the stream mapping points at the
 table in the same template and every setting has one source.
 
@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from chalicelib.event_sources import (
+from chalicelib.wiring.event_sources import (
     DAILY_SUMMARY,
     GUEST_NOTIFICATIONS,
     RESERVATION_STREAM,

@@ -130,7 +130,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 def _prepare(emulator: Emulator, session: EndpointSession) -> tuple[dict[str, str], dict[str, str]]:
     """Point this process and `chalice local` at the emulator, provision, seed."""
-    from chalicelib.store_dynamodb import DynamoStore
+    from chalicelib.adapters.dynamodb import DynamoStore
 
     outputs = provision(session, parameters={"NotificationVisibilityTimeout": "5"})
     tokens = {

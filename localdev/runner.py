@@ -2,7 +2,7 @@
 
 `chalice local` serves HTTP routes only. This discovers `app.event_sources` and feeds each
 handler Lambda-shaped events from the emulator, honouring the settings of its mapping (from the
-decorator, and from `chalicelib.event_sources` for what decorators cannot express):
+decorator, and from `chalicelib.wiring.event_sources` for what decorators cannot express):
 
 - DynamoDB streams: starting position, batch size and window, filter criteria, maximum record
   age, retries, bisect on error, partial batch responses (resume at the lowest failed sequence
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib import event_sources as settings
+from chalicelib.wiring import event_sources as settings
 from localdev.console import Console
 from localdev.emulator import ACCOUNT
 from localdev.lambda_shapes import (
@@ -391,8 +391,8 @@ def stream_mapping_for(name: str) -> settings.StreamMapping | None:
 
 
 def stream_settings_for(name: str, config: Any) -> StreamSettings:
-    """The decorator's settings, completed from chalicelib.event_sources (Lambda defaults when
-    a handler has no entry there)."""
+    """The decorator's settings, completed from chalicelib.wiring.event_sources (Lambda
+    defaults when a handler has no entry there)."""
     extra = stream_mapping_for(name)
     return StreamSettings(
         batch_size=config.batch_size,

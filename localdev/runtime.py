@@ -55,7 +55,7 @@ def use_stage_environment(stage: str = "local", project_dir: Path = ROOT) -> Non
 
 def load_app() -> ModuleType:
     """Import app.py as Lambda runs it (after `use_stage_environment`)."""
-    from chalicelib import bootstrap
+    from chalicelib.wiring import bootstrap
 
     bootstrap.reset()
     import app as app_module
@@ -86,7 +86,7 @@ class LocalRuntime:
 
     def start(self) -> None:
         app_module = load_app()
-        from chalicelib import bootstrap
+        from chalicelib.wiring import bootstrap
 
         for service in {s for s, _ in self._faults.faults}:
             if service in _FAULTABLE_CLIENTS:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from chalicelib.ids import new_id
-from chalicelib.ports import StaffToken, Store
-from chalicelib.restaurants import NewRestaurant, OpeningRange
-from chalicelib.services import RestaurantAdmin
-from chalicelib.tokens import digest
+from chalicelib.domain.ids import new_id
+from chalicelib.domain.restaurants import NewRestaurant, OpeningRange
+from chalicelib.domain.tokens import digest
+from chalicelib.services.booking import RestaurantAdmin
+from chalicelib.services.ports import StaffToken, Store
 
 DEMO_ID = "demo-bistro"
 
@@ -41,7 +41,7 @@ def demo_seating_times() -> list[str]:
     """Every seating of a demo-bistro day, "HH:MM" (the same every day of the week)."""
     from datetime import date
 
-    from chalicelib.restaurants import seatings
+    from chalicelib.domain.restaurants import seatings
 
     return [start.strftime("%H:%M") for start in seatings(demo_restaurant(), date(2026, 6, 1))]
 

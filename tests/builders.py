@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chalicelib.ids import new_id
-from chalicelib.reservations import RequestReservation, Reservation
-from chalicelib.restaurants import NewRestaurant
+from chalicelib.domain.ids import new_id
+from chalicelib.domain.reservations import RequestReservation, Reservation
+from chalicelib.domain.restaurants import NewRestaurant
 
 PARIS = ZoneInfo("Europe/Paris")
 # A Monday morning in Paris; every relative date in the unit tests counts from here.

@@ -6,10 +6,10 @@ import threading
 from collections import defaultdict
 from datetime import date, datetime
 
-from chalicelib.errors import AlreadyExists, ConcurrentUpdate, NotFound, SlotFull
-from chalicelib.ports import IdempotencyKeyTaken, IdempotencyRecord, StaffToken
-from chalicelib.reservations import Reservation
-from chalicelib.restaurants import Restaurant, occupied_cells
+from chalicelib.domain.errors import AlreadyExists, ConcurrentUpdate, NotFound, SlotFull
+from chalicelib.domain.reservations import Reservation
+from chalicelib.domain.restaurants import Restaurant, occupied_cells
+from chalicelib.services.ports import IdempotencyKeyTaken, IdempotencyRecord, StaffToken
 
 
 class InMemoryStore:

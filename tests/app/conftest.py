@@ -15,7 +15,7 @@ import pytest
 from chalice.test import Client
 from moto import mock_aws
 
-from chalicelib import bootstrap
+from chalicelib.wiring import bootstrap
 from localdev.emulator import serialize_dynamodb_requests
 from localdev.provision import provision
 from tests.builders import restaurant_spec

@@ -1,17 +1,17 @@
-"""app.py's decorators and chalicelib/event_sources.py say the same thing."""
+"""app.py's decorators and chalicelib/wiring/event_sources.py say the same thing."""
 
 from __future__ import annotations
 
 from chalice.app import CloudWatchEventConfig, DynamoDBEventConfig, SQSEventConfig
 
-from chalicelib.event_sources import (
+from chalicelib.adapters.stream import is_reservation_change
+from chalicelib.wiring.event_sources import (
     DAILY_SUMMARY,
     GUEST_NOTIFICATIONS,
     RESERVATION_CHANGES_PATTERN,
     RESERVATION_STREAM,
     STAFF_NOTIFICATIONS,
 )
-from chalicelib.stream import is_reservation_change
 from localdev.patterns import matches
 
 

@@ -15,7 +15,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.event_sources import (
+from chalicelib.wiring.event_sources import (
     DAILY_SUMMARY,
     GUEST_NOTIFICATIONS,
     RESERVATION_STREAM,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.event_sources import (
+from chalicelib.wiring.event_sources import (
     DAILY_SUMMARY,
     GUEST_NOTIFICATIONS,
     RESERVATION_STREAM,
@@ -164,5 +164,5 @@ def test_the_zip_ships_bytecode_for_the_runtimes_python(packaged: Path) -> None:
     names = set(zipfile.ZipFile(packaged.parent / "deployment.zip").namelist())
     tag = f"cpython-{sys.version_info.major}{sys.version_info.minor}"
     assert f"__pycache__/app.{tag}.pyc" in names
-    assert f"chalicelib/__pycache__/services.{tag}.pyc" in names
+    assert f"chalicelib/services/__pycache__/booking.{tag}.pyc" in names
     assert any(n.startswith("pydantic/__pycache__/") for n in names)

@@ -11,8 +11,8 @@ import pytest
 from chalice.test import Client
 from moto import mock_aws
 
-from chalicelib import bootstrap
-from chalicelib.store_dynamodb import DynamoStore
+from chalicelib.adapters.dynamodb import DynamoStore
+from chalicelib.wiring import bootstrap
 from localdev.emulator import serialize_dynamodb_requests
 from localdev.provision import provision
 from tests.app.conftest import ADMIN, PROJECT, Api

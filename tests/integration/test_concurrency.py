@@ -13,12 +13,12 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.errors import SlotFull
-from chalicelib.reservations import RequestReservation
-from chalicelib.restaurants import occupied_cells
-from chalicelib.services import ReservationDesk, RestaurantAdmin
-from chalicelib.store_dynamodb import DynamoStore
-from chalicelib.tokens import ManageTokens
+from chalicelib.adapters.dynamodb import DynamoStore
+from chalicelib.domain.errors import SlotFull
+from chalicelib.domain.reservations import RequestReservation
+from chalicelib.domain.restaurants import occupied_cells
+from chalicelib.domain.tokens import ManageTokens
+from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
 from tests.builders import Clock, booking, local, next_weekday, restaurant_spec
 
 THREADS = 40

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib import bootstrap
+from chalicelib.wiring import bootstrap
 from infra.iam import FUNCTIONS, STAGES, policy, policy_file, rendered
 from localdev.emulator import ACCOUNT, REGION
 from tests.pipeline import RES, Flow, book_many

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from chalicelib import bootstrap
+from chalicelib.wiring import bootstrap
 from localdev.lambda_shapes import LocalLambdaContext
 from tests.browser import Browser, Page, through_api_gateway, through_test_client
 from tests.pipeline import RES, Flow, SentEmail, sent_emails

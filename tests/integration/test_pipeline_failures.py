@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib import bootstrap
+from chalicelib.wiring import bootstrap
 from localdev.faults import FaultInjector
 from tests.pipeline import (
     Flow,

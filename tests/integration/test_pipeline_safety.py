@@ -7,8 +7,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib import bootstrap
-from chalicelib.stream import event_from_record, is_reservation_change
+from chalicelib.adapters.stream import event_from_record, is_reservation_change
+from chalicelib.wiring import bootstrap
 from tests.app.conftest import guest_request
 from tests.pipeline import (
     RES,

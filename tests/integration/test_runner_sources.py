@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.event_sources import RESERVATION_CHANGES_PATTERN
+from chalicelib.wiring.event_sources import RESERVATION_CHANGES_PATTERN
 from localdev.console import Console
 from localdev.emulator import serialize_dynamodb_requests
 from localdev.runner import BusSource, QueueSource, StreamSettings, StreamSource

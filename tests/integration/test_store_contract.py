@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from chalicelib.errors import AlreadyExists, ConcurrentUpdate, NotFound, SlotFull
-from chalicelib.ids import new_id
-from chalicelib.ports import IdempotencyKeyTaken, IdempotencyRecord, StaffToken, Store
-from chalicelib.reservations import Reservation, Status
-from chalicelib.restaurants import Restaurant
-from chalicelib.tokens import digest
+from chalicelib.domain.errors import AlreadyExists, ConcurrentUpdate, NotFound, SlotFull
+from chalicelib.domain.ids import new_id
+from chalicelib.domain.reservations import Reservation, Status
+from chalicelib.domain.restaurants import Restaurant
+from chalicelib.domain.tokens import digest
+from chalicelib.services.ports import IdempotencyKeyTaken, IdempotencyRecord, StaffToken, Store
 from tests.builders import NOW, local, next_weekday, restaurant_spec, stored_reservation
 from tests.fakes import InMemoryStore
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from chalicelib.events import ReservationAccepted, ReservationRequested
-from chalicelib.services import ReservationDesk, RestaurantAdmin
-from chalicelib.store_dynamodb import DynamoStore
-from chalicelib.stream import UnreadableRecord, event_from_record, is_reservation_change
-from chalicelib.tokens import ManageTokens
+from chalicelib.adapters.dynamodb import DynamoStore
+from chalicelib.adapters.stream import UnreadableRecord, event_from_record, is_reservation_change
+from chalicelib.domain.events import ReservationAccepted, ReservationRequested
+from chalicelib.domain.tokens import ManageTokens
+from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
 from localdev.lambda_shapes import stream_record_as_lambda
 from tests.builders import Clock, booking, local, next_weekday, restaurant_spec
 

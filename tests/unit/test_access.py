@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.access import Access, Authenticator, Credentials
-from chalicelib.errors import DomainError, Forbidden, NotFound, Unauthenticated
-from chalicelib.ports import StaffToken
-from chalicelib.tokens import digest
+from chalicelib.domain.errors import DomainError, Forbidden, NotFound, Unauthenticated
+from chalicelib.domain.tokens import digest
+from chalicelib.services.ports import StaffToken
+from chalicelib.web.access import Access, Authenticator, Credentials
 
 ADMIN = "the-admin-token"
 STAFF_A = "stf_for_a"

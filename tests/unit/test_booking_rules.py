@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.errors import Invalid, NotFound, SlotFull
-from chalicelib.services import ReservationDesk, RestaurantAdmin
-from chalicelib.tokens import ManageTokens
+from chalicelib.domain.errors import Invalid, NotFound, SlotFull
+from chalicelib.domain.tokens import ManageTokens
+from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
 from tests.builders import NOW, PARIS, Clock, booking, local, next_weekday, restaurant_spec
 from tests.fakes import InMemoryStore
 

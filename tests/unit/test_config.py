@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.config import MissingSettings, Settings
+from chalicelib.wiring.config import MissingSettings, Settings
 
 
 def test_settings_name_every_missing_variable_and_have_no_local_defaults() -> None:

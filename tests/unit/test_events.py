@@ -7,14 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.events import (
+from chalicelib.domain.events import (
     ReservationAccepted,
     ReservationCancelled,
     ReservationDeclined,
     ReservationRequested,
     event_for_change,
 )
-from chalicelib.reservations import Reservation, Status
+from chalicelib.domain.reservations import Reservation, Status
 from tests.builders import NOW, stored_reservation
 
 

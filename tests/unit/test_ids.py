@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from chalicelib.ids import is_id, new_id
+from chalicelib.domain.ids import is_id, new_id
 
 
 def test_ids_sort_by_creation_time_and_do_not_repeat() -> None:

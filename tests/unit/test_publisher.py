@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.events import BusinessEvent, event_for_change
-from chalicelib.notifications import summary_changes
-from chalicelib.publisher import EventPublisher, _Pending, calls
-from chalicelib.reservations import Status
+from chalicelib.adapters.publisher import EventPublisher, _Pending, calls
+from chalicelib.domain.events import BusinessEvent, event_for_change
+from chalicelib.domain.reservations import Status
+from chalicelib.services.notifications import summary_changes
 from tests.builders import NOW
 from tests.unit.test_events import pending
 

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.errors import IdempotencyKeyReused, Invalid, InvalidTransition, SlotFull
-from chalicelib.reservations import TRANSITIONS, Status
-from chalicelib.services import ReservationDesk, RestaurantAdmin
-from chalicelib.tokens import ManageTokens, digest
+from chalicelib.domain.errors import IdempotencyKeyReused, Invalid, InvalidTransition, SlotFull
+from chalicelib.domain.reservations import TRANSITIONS, Status
+from chalicelib.domain.tokens import ManageTokens, digest
+from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
 from tests.builders import NOW, Clock, booking, local, next_weekday, restaurant_spec
 from tests.fakes import InMemoryStore
 

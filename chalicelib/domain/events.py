@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from chalicelib.reservations import Reservation, Status
+from chalicelib.domain.reservations import Reservation, Status
 
 SOURCE = "reservations"
 SCHEMA_VERSION = 1

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
-from chalicelib.errors import Invalid
+from chalicelib.domain.errors import Invalid
 
 GRID_MINUTES = 15
 # A booking is one DynamoDB transaction: the reservation, its idempotency record and one

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
-from chalicelib.errors import InvalidTransition
+from chalicelib.domain.errors import InvalidTransition
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 

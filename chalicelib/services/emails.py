@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
-from chalicelib.events import BusinessEvent, ReservationState
-from chalicelib.reservations import Status
+from chalicelib.domain.events import BusinessEvent, ReservationState
+from chalicelib.domain.reservations import Status
 
 
 @dataclass(frozen=True)

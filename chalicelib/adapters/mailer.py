@@ -6,7 +6,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-from chalicelib.emails import Email
+from chalicelib.services.emails import Email
 
 
 class SesMailer:

@@ -8,13 +8,13 @@ from collections import Counter
 from datetime import date, datetime
 from typing import Protocol
 
-from chalicelib.emails import Email, guest_status_email, staff_request_email
-from chalicelib.events import BusinessEvent, ReservationRequested
-from chalicelib.links import StaffLinks, manage_url
-from chalicelib.ports import Store
-from chalicelib.reservations import HOLDS_COVERS
-from chalicelib.services import find_restaurant
-from chalicelib.tokens import ManageTokens
+from chalicelib.domain.events import BusinessEvent, ReservationRequested
+from chalicelib.domain.reservations import HOLDS_COVERS
+from chalicelib.domain.tokens import ManageTokens
+from chalicelib.services.booking import find_restaurant
+from chalicelib.services.emails import Email, guest_status_email, staff_request_email
+from chalicelib.services.ports import Store
+from chalicelib.web.links import StaffLinks, manage_url
 
 SUMMARY_FIELDS = ("requested", "pending", "accepted", "declined", "cancelled", "covers_booked")
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from chalicelib.reservations import Status
+from chalicelib.domain.reservations import Status
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

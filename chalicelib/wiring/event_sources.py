@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.events import SOURCE
+from chalicelib.domain.events import SOURCE
 
 # Only reservation items, inserted or modified, ever reach the stream handler.
 RESERVATION_CHANGES_PATTERN: dict[str, Any] = {

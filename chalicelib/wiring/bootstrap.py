@@ -10,18 +10,18 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.access import Authenticator
-from chalicelib.config import Settings
-from chalicelib.errors import DomainError
-from chalicelib.services import ReservationDesk, RestaurantAdmin
-from chalicelib.tokens import ManageTokens
+from chalicelib.domain.errors import DomainError
+from chalicelib.domain.tokens import ManageTokens
+from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
+from chalicelib.web.access import Authenticator
+from chalicelib.wiring.config import Settings
 
 if TYPE_CHECKING:
-    from chalicelib.consumers import OncePerEvent
-    from chalicelib.links import StaffLinks
-    from chalicelib.notifications import DailySummaries
-    from chalicelib.publisher import StreamRelay
-    from chalicelib.store_dynamodb import DynamoStore
+    from chalicelib.adapters.consumers import OncePerEvent
+    from chalicelib.adapters.dynamodb import DynamoStore
+    from chalicelib.adapters.publisher import StreamRelay
+    from chalicelib.services.notifications import DailySummaries
+    from chalicelib.web.links import StaffLinks
 
 
 @functools.cache
@@ -54,7 +54,7 @@ def client(service: str) -> Any:
 
 @functools.cache
 def store() -> DynamoStore:
-    from chalicelib.store_dynamodb import DynamoStore
+    from chalicelib.adapters.dynamodb import DynamoStore
 
     return DynamoStore(client("dynamodb"), settings().table_name)
 
@@ -117,8 +117,8 @@ def _public_base_url() -> str:
 
 @functools.cache
 def staff_links() -> StaffLinks:
-    from chalicelib.links import StaffLinks
-    from chalicelib.services import utc_now
+    from chalicelib.services.booking import utc_now
+    from chalicelib.web.links import StaffLinks
 
     return StaffLinks(signing_key(), _public_base_url(), utc_now)
 
@@ -127,7 +127,7 @@ def staff_links() -> StaffLinks:
 def stream_relay() -> StreamRelay:
     from aws_lambda_powertools import Logger
 
-    from chalicelib.publisher import EventPublisher, StreamRelay, quarantine_to_queue
+    from chalicelib.adapters.publisher import EventPublisher, StreamRelay, quarantine_to_queue
 
     def failure_queue_url() -> str:
         name = settings().stream_failure_queue
@@ -142,15 +142,15 @@ def stream_relay() -> StreamRelay:
 
 @functools.cache
 def _mailer() -> Any:
-    from chalicelib.mailer import SesMailer
+    from chalicelib.adapters.mailer import SesMailer
 
     return SesMailer(client("ses"), settings().sender_email)
 
 
 @functools.cache
 def staff_notification() -> OncePerEvent:
-    from chalicelib.consumers import OncePerEvent
-    from chalicelib.notifications import StaffNotifier
+    from chalicelib.adapters.consumers import OncePerEvent
+    from chalicelib.services.notifications import StaffNotifier
 
     notifier = StaffNotifier(store(), staff_links(), _mailer())
     return OncePerEvent("notify_staff", notifier.notify, client("dynamodb"), settings().table_name)
@@ -158,15 +158,15 @@ def staff_notification() -> OncePerEvent:
 
 @functools.cache
 def staff_notification_batch() -> Any:
-    from chalicelib.consumers import queue_batch
+    from chalicelib.adapters.consumers import queue_batch
 
     return queue_batch(staff_notification())
 
 
 @functools.cache
 def guest_notification() -> OncePerEvent:
-    from chalicelib.consumers import OncePerEvent
-    from chalicelib.notifications import GuestNotifier
+    from chalicelib.adapters.consumers import OncePerEvent
+    from chalicelib.services.notifications import GuestNotifier
 
     notifier = GuestNotifier(store(), ManageTokens(signing_key()), _public_base_url(), _mailer())
     return OncePerEvent("notify_guest", notifier.notify, client("dynamodb"), settings().table_name)
@@ -174,7 +174,7 @@ def guest_notification() -> OncePerEvent:
 
 @functools.cache
 def daily_summaries() -> DailySummaries:
-    from chalicelib.notifications import DailySummaries
+    from chalicelib.services.notifications import DailySummaries
 
     return DailySummaries(store())
 

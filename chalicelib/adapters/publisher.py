@@ -16,8 +16,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.events import SOURCE, BusinessEvent
-from chalicelib.stream import UnreadableRecord, event_from_record
+from chalicelib.adapters.stream import UnreadableRecord, event_from_record
+from chalicelib.domain.events import SOURCE, BusinessEvent
 
 MAX_ENTRIES_PER_CALL = 10
 _RETRYABLE_CALL_ERRORS = {"ThrottlingException", "InternalException", "ServiceUnavailable"}

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.events import BusinessEvent, ReservationImage, event_for_change
+from chalicelib.domain.events import BusinessEvent, ReservationImage, event_for_change
 
 _IMAGE_FIELDS = tuple(ReservationImage.model_fields)
 

@@ -11,12 +11,12 @@ from html import escape
 
 from chalice.app import Response
 
-from chalicelib.access import Access
-from chalicelib.errors import Invalid, InvalidTransition
-from chalicelib.pages import PAST_TENSE, error_page, get_form, page, post_form, summary
-from chalicelib.reservations import Reservation, Status
-from chalicelib.routes import CANCEL_STEP, MANAGE_TOKEN
-from chalicelib.services import ReservationDesk, RestaurantAdmin
+from chalicelib.domain.errors import Invalid, InvalidTransition
+from chalicelib.domain.reservations import Reservation, Status
+from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
+from chalicelib.web.access import Access
+from chalicelib.web.pages import PAST_TENSE, error_page, get_form, page, post_form, summary
+from chalicelib.web.routes import CANCEL_STEP, MANAGE_TOKEN
 
 
 class StaffResponsePages:
@@ -120,7 +120,7 @@ def person_error_page(
     if status in (400, 413, 415, 422):
         text = _UNREADABLE
     elif access is Access.STAFF_LINK:
-        text = message  # the staff link's own words (chalicelib.links) are written for people
+        text = message  # the staff link's own words (chalicelib.web.links) are written for people
     else:
         text = _GUEST_WORDS.get(status, message)
     return error_page(status, text, restaurant)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
-from chalicelib.reservations import Reservation
-from chalicelib.restaurants import Restaurant
+from chalicelib.domain.reservations import Reservation
+from chalicelib.domain.restaurants import Restaurant
 
 
 @dataclass(frozen=True)

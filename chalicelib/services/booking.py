@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from chalicelib import restaurants as rules
-from chalicelib.errors import ConcurrentUpdate, IdempotencyKeyReused, Invalid, NotFound
-from chalicelib.ids import is_id, new_id
-from chalicelib.ports import IdempotencyKeyTaken, IdempotencyRecord, StaffToken, Store
-from chalicelib.reservations import RequestReservation, Reservation, Status
-from chalicelib.restaurants import NewRestaurant, Restaurant, RestaurantSettings
-from chalicelib.tokens import ManageTokens, digest, new_staff_token
+from chalicelib.domain import restaurants as rules
+from chalicelib.domain.errors import ConcurrentUpdate, IdempotencyKeyReused, Invalid, NotFound
+from chalicelib.domain.ids import is_id, new_id
+from chalicelib.domain.reservations import RequestReservation, Reservation, Status
+from chalicelib.domain.restaurants import NewRestaurant, Restaurant, RestaurantSettings
+from chalicelib.domain.tokens import ManageTokens, digest, new_staff_token
+from chalicelib.services.ports import IdempotencyKeyTaken, IdempotencyRecord, StaffToken, Store
 
 Clock = Callable[[], datetime]
 IDEMPOTENCY_TTL = timedelta(hours=24)

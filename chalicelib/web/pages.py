@@ -10,7 +10,7 @@ from html import escape
 
 from chalice.app import Response
 
-from chalicelib.reservations import Reservation, Status
+from chalicelib.domain.reservations import Reservation, Status
 
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:34em;margin:2em auto;padding:0 1em;"

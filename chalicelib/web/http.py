@@ -13,9 +13,7 @@ from urllib.parse import parse_qs
 from chalice.app import Chalice, Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib import routes
-from chalicelib.access import Access, Authenticator, Credentials, Principal
-from chalicelib.errors import (
+from chalicelib.domain.errors import (
     Conflict,
     DomainError,
     Forbidden,
@@ -23,7 +21,9 @@ from chalicelib.errors import (
     NotFound,
     Unauthenticated,
 )
-from chalicelib.web import person_error_page
+from chalicelib.web import routes
+from chalicelib.web.access import Access, Authenticator, Credentials, Principal
+from chalicelib.web.link_pages import person_error_page
 
 Model = TypeVar("Model", bound=BaseModel)
 View = Callable[..., Any]

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from chalicelib.errors import AlreadyExists, ConcurrentUpdate, NotFound, SlotFull
-from chalicelib.ports import IdempotencyKeyTaken, IdempotencyRecord, StaffToken
-from chalicelib.reservations import Reservation
-from chalicelib.restaurants import Restaurant, occupied_cells
+from chalicelib.domain.errors import AlreadyExists, ConcurrentUpdate, NotFound, SlotFull
+from chalicelib.domain.reservations import Reservation
+from chalicelib.domain.restaurants import Restaurant, occupied_cells
+from chalicelib.services.ports import IdempotencyKeyTaken, IdempotencyRecord, StaffToken
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -105,7 +105,7 @@ def reservation_from_item(item: dict[str, Any]) -> Reservation:
 
 
 class DynamoStore:
-    """`chalicelib.ports.Store` on one DynamoDB table."""
+    """`chalicelib.services.ports.Store` on one DynamoDB table."""
 
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client

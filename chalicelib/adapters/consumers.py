@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.events import BusinessEvent, event_from_bus
+from chalicelib.domain.events import BusinessEvent, event_from_bus
 
 IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600
 

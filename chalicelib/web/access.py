@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
 
-from chalicelib.errors import Forbidden, NotFound, Unauthenticated
-from chalicelib.ports import StaffToken
-from chalicelib.tokens import digest, same_digest
+from chalicelib.domain.errors import Forbidden, NotFound, Unauthenticated
+from chalicelib.domain.tokens import digest, same_digest
+from chalicelib.services.ports import StaffToken
 
 
 class Access(Enum):

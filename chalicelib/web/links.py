@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Literal
 from urllib.parse import urlencode
 
-from chalicelib.errors import Forbidden
-from chalicelib.routes import (
+from chalicelib.domain.errors import Forbidden
+from chalicelib.web.routes import (
     LINK_ACTION,
     LINK_EXPIRES,
     LINK_SIGNATURE,
