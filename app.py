@@ -35,13 +35,17 @@ from chalicelib.wiring.event_sources import (
 
 if problem := local_server_problem(sys.argv, os.environ):
     refuse_to_serve(problem)  # `chalice local` for a stage it cannot serve: say what to run
-bootstrap.settings()  # a stage missing a variable fails here, naming it, not at first use
+bootstrap.wiring()  # reads the settings: a stage missing a variable fails here, naming it
 
 app = Chalice(app_name="reservations")
 # Not "reservations": that is the name of Chalice's own app.log, and lines would print twice.
 logger = Logger(service="reservation-service")
 app.api.cors = True
-api = Api(app, bootstrap.authenticator, bootstrap.restaurant_name)
+api = Api(
+    app,
+    lambda: bootstrap.wiring().authenticator,
+    lambda restaurant_id: bootstrap.wiring().restaurant_name(restaurant_id),
+)
 
 # Resource names resolved at import (Chalice reads decorator arguments when packaging); each
 # stage sets them in .chalice/config.json.
@@ -82,7 +86,7 @@ def uniform_errors(event: Request, get_response: Any) -> Response:
 @app.route("/restaurants", methods=["POST"])
 @api.guard(Access.ADMIN)
 def create_restaurant() -> Response:
-    restaurant = bootstrap.restaurant_admin().create(api.body(NewRestaurant))
+    restaurant = bootstrap.wiring().restaurant_admin.create(api.body(NewRestaurant))
     location = routes.restaurant_path(restaurant.id)
     return Response(restaurant.admin_view(), status_code=201, headers={"Location": location})
 
@@ -91,34 +95,34 @@ def create_restaurant() -> Response:
 @api.guard(Access.ADMIN)
 def replace_restaurant(restaurant_id: str) -> dict[str, Any]:
     settings = api.body(RestaurantSettings)
-    return bootstrap.restaurant_admin().replace(restaurant_id, settings).admin_view()
+    return bootstrap.wiring().restaurant_admin.replace(restaurant_id, settings).admin_view()
 
 
 @app.route(RESTAURANT, methods=["GET"])
 @api.guard(Access.PUBLIC)
 def restaurant_profile(restaurant_id: str) -> dict[str, Any]:
-    return bootstrap.restaurant_admin().get(restaurant_id).public_profile()
+    return bootstrap.wiring().restaurant_admin.get(restaurant_id).public_profile()
 
 
 @app.route(RESTAURANT + "/staff-tokens", methods=["POST"])
 @api.guard(Access.ADMIN)
 def issue_staff_token(restaurant_id: str) -> Response:
     label = api.body(IssueStaffToken).label
-    issued = bootstrap.restaurant_admin().issue_staff_token(restaurant_id, label)
+    issued = bootstrap.wiring().restaurant_admin.issue_staff_token(restaurant_id, label)
     return Response(issued.view(), status_code=201)
 
 
 @app.route(RESTAURANT + "/staff-tokens", methods=["GET"])
 @api.guard(Access.ADMIN)
 def list_staff_tokens(restaurant_id: str) -> dict[str, Any]:
-    tokens = bootstrap.restaurant_admin().staff_tokens(restaurant_id)
+    tokens = bootstrap.wiring().restaurant_admin.staff_tokens(restaurant_id)
     return {"staff_tokens": [token.view() for token in tokens]}
 
 
 @app.route(RESTAURANT + "/staff-tokens/{token_id}", methods=["DELETE"])
 @api.guard(Access.ADMIN)
 def revoke_staff_token(restaurant_id: str, token_id: str) -> Response:
-    bootstrap.restaurant_admin().revoke_staff_token(restaurant_id, token_id)
+    bootstrap.wiring().restaurant_admin.revoke_staff_token(restaurant_id, token_id)
     return Response(body="", status_code=204)
 
 
@@ -126,7 +130,9 @@ def revoke_staff_token(restaurant_id: str, token_id: str) -> Response:
 @api.guard(Access.PUBLIC)
 def availability(restaurant_id: str) -> dict[str, Any]:
     query = api.query(AvailabilityQuery)
-    return bootstrap.reservation_desk().availability(restaurant_id, query.date, query.party_size)
+    return bootstrap.wiring().reservation_desk.availability(
+        restaurant_id, query.date, query.party_size
+    )
 
 
 # -- reservations ---------------------------------------------------------------------------
@@ -136,7 +142,7 @@ def availability(restaurant_id: str) -> dict[str, Any]:
 @api.guard(Access.PUBLIC)
 def request_reservation(restaurant_id: str) -> Response:
     command = api.body(RequestReservation)
-    booking = bootstrap.reservation_desk().request(
+    booking = bootstrap.wiring().reservation_desk.request(
         restaurant_id, command, api.header("idempotency-key")
     )
     headers: dict[str, str | list[str]] = {
@@ -151,40 +157,42 @@ def request_reservation(restaurant_id: str) -> Response:
 @api.guard(Access.STAFF)
 def day_sheet(restaurant_id: str) -> dict[str, Any]:
     query = api.query(DaySheetQuery)
-    sheet = bootstrap.reservation_desk().day_sheet(restaurant_id, query.date, query.status)
+    sheet = bootstrap.wiring().reservation_desk.day_sheet(restaurant_id, query.date, query.status)
     return {"date": query.date.isoformat(), "reservations": [r.public() for r in sheet]}
 
 
 @app.route(RESERVATION, methods=["GET"])
 @api.guard(Access.GUEST_OR_STAFF)
 def get_reservation(restaurant_id: str, reservation_id: str) -> dict[str, Any]:
-    return bootstrap.reservation_desk().get(restaurant_id, reservation_id).public()
+    return bootstrap.wiring().reservation_desk.get(restaurant_id, reservation_id).public()
 
 
 @app.route(RESERVATION + "/cancel", methods=["POST"])
 @api.guard(Access.GUEST_OR_STAFF)
 def cancel_reservation(restaurant_id: str, reservation_id: str) -> dict[str, Any]:
-    desk = bootstrap.reservation_desk()
+    desk = bootstrap.wiring().reservation_desk
     return desk.cancel(restaurant_id, reservation_id, by=api.principal.actor).public()
 
 
 @app.route(RESERVATION + "/accept", methods=["POST"])
 @api.guard(Access.STAFF)
 def accept_reservation(restaurant_id: str, reservation_id: str) -> dict[str, Any]:
-    return bootstrap.reservation_desk().accept(restaurant_id, reservation_id).public()
+    return bootstrap.wiring().reservation_desk.accept(restaurant_id, reservation_id).public()
 
 
 @app.route(RESERVATION + "/decline", methods=["POST"])
 @api.guard(Access.STAFF)
 def decline_reservation(restaurant_id: str, reservation_id: str) -> dict[str, Any]:
     reason = api.body(DeclineReservation, optional=True).reason
-    return bootstrap.reservation_desk().decline(restaurant_id, reservation_id, reason).public()
+    return (
+        bootstrap.wiring().reservation_desk.decline(restaurant_id, reservation_id, reason).public()
+    )
 
 
 @app.route(RESTAURANT + "/summary", methods=["GET"])
 @api.guard(Access.STAFF)
 def daily_summary(restaurant_id: str) -> dict[str, Any]:
-    return bootstrap.daily_summaries().of(restaurant_id, api.query(SummaryQuery).date)
+    return bootstrap.wiring().daily_summaries.of(restaurant_id, api.query(SummaryQuery).date)
 
 
 # -- pages behind email links ---------------------------------------------------------------
@@ -193,14 +201,18 @@ def daily_summary(restaurant_id: str) -> dict[str, Any]:
 @app.route(routes.RESPOND, methods=["GET"])
 @api.guard(Access.STAFF_LINK, html=True)
 def staff_response_page(restaurant_id: str, reservation_id: str) -> Response:
-    pages = StaffResponsePages(bootstrap.reservation_desk(), bootstrap.restaurant_admin())
+    pages = StaffResponsePages(
+        bootstrap.wiring().reservation_desk, bootstrap.wiring().restaurant_admin
+    )
     return pages.show(restaurant_id, reservation_id, api.principal.link_action or "")
 
 
 @app.route(routes.RESPOND, methods=["POST"], content_types=FORM)
 @api.guard(Access.STAFF_LINK, html=True)
 def staff_response(restaurant_id: str, reservation_id: str) -> Response:
-    pages = StaffResponsePages(bootstrap.reservation_desk(), bootstrap.restaurant_admin())
+    pages = StaffResponsePages(
+        bootstrap.wiring().reservation_desk, bootstrap.wiring().restaurant_admin
+    )
     reason = api.form().get("reason")
     return pages.act(restaurant_id, reservation_id, api.principal.link_action or "", reason)
 
@@ -208,7 +220,9 @@ def staff_response(restaurant_id: str, reservation_id: str) -> Response:
 @app.route(routes.MANAGE, methods=["GET"])
 @api.guard(Access.GUEST_OR_STAFF, html=True)
 def manage_page(restaurant_id: str, reservation_id: str) -> Response:
-    pages = GuestManagePages(bootstrap.reservation_desk(), bootstrap.restaurant_admin())
+    pages = GuestManagePages(
+        bootstrap.wiring().reservation_desk, bootstrap.wiring().restaurant_admin
+    )
     step, token = api.query_param(routes.CANCEL_STEP), api.query_param(routes.MANAGE_TOKEN)
     return pages.show(restaurant_id, reservation_id, step=step, token=token)
 
@@ -216,7 +230,9 @@ def manage_page(restaurant_id: str, reservation_id: str) -> Response:
 @app.route(routes.MANAGE, methods=["POST"], content_types=FORM)
 @api.guard(Access.GUEST_OR_STAFF, html=True)
 def manage_cancel(restaurant_id: str, reservation_id: str) -> Response:
-    pages = GuestManagePages(bootstrap.reservation_desk(), bootstrap.restaurant_admin())
+    pages = GuestManagePages(
+        bootstrap.wiring().reservation_desk, bootstrap.wiring().restaurant_admin
+    )
     return pages.cancel(restaurant_id, reservation_id, by=api.principal.actor)
 
 
@@ -231,7 +247,7 @@ def manage_cancel(restaurant_id: str, reservation_id: str) -> Response:
 )
 def publish_reservation_events(event: DynamoDBEvent) -> dict[str, Any]:
     """Stream -> business events on the bus, with a partial batch response."""
-    return bootstrap.stream_relay().handle(event.to_dict()["Records"])
+    return bootstrap.wiring().stream_relay.handle(event.to_dict()["Records"])
 
 
 @app.on_sqs_message(
@@ -241,14 +257,16 @@ def publish_reservation_events(event: DynamoDBEvent) -> dict[str, Any]:
 )
 def notify_staff(event: SQSEvent) -> dict[str, Any]:
     """ReservationRequested (via the staff queue) -> one email to the restaurant's staff."""
-    response: dict[str, Any] = bootstrap.staff_notification_batch()(event.to_dict(), event.context)
+    response: dict[str, Any] = bootstrap.wiring().staff_notification_batch(
+        event.to_dict(), event.context
+    )
     return response
 
 
 @app.on_cw_event(GUEST_NOTIFICATIONS.pattern)
 def notify_guest(event: CloudWatchEvent) -> dict[str, str]:
     """Accepted, declined or cancelled -> an email to the guest."""
-    return bootstrap.guest_notification()(event.to_dict(), event.context)
+    return bootstrap.wiring().guest_notification(event.to_dict(), event.context)
 
 
 @app.on_cw_event(DAILY_SUMMARY.pattern)
@@ -256,4 +274,4 @@ def update_daily_summary(event: CloudWatchEvent) -> dict[str, bool]:
     """Every reservation event -> the restaurant's totals for that day, counted once."""
     from chalicelib.domain.events import event_from_bus
 
-    return {"applied": bootstrap.daily_summaries().apply(event_from_bus(event.to_dict()))}
+    return {"applied": bootstrap.wiring().daily_summaries.apply(event_from_bus(event.to_dict()))}

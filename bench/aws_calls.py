@@ -68,25 +68,13 @@ def this_service(batch_size: int, count: int = RESERVATIONS) -> tuple[Counter[st
 
         counter: Counter[str] = Counter()
         units: list[int] = []
-        bootstrap.restaurant_admin().create(demo_restaurant())
+        bootstrap.wiring().restaurant_admin.create(demo_restaurant())
         pipeline = Pipeline(boto3.session.Session(), app_module, outputs)
         pipeline.stream_records()  # the seed's records are not part of the flow
-        _count_calls(bootstrap._session(), counter, units)
-        bootstrap.client.cache_clear()  # clients made from here on are counted
-        for key in (
-            "store",
-            "restaurant_admin",
-            "reservation_desk",
-            "authenticator",
-            "stream_relay",
-            "_mailer",
-            "staff_notification",
-            "guest_notification",
-            "daily_summaries",
-            "staff_notification_batch",
-        ):
-            getattr(bootstrap, key).cache_clear()
-        desk = bootstrap.reservation_desk()
+        _count_calls(bootstrap.wiring().session, counter, units)
+        # Clients, and everything built on them, made from here on are counted.
+        bootstrap.wiring().forget_clients()
+        desk = bootstrap.wiring().reservation_desk
         booked = [desk.request("demo-bistro", b).reservation.id for b in _bookings(count)]
         _drain(pipeline, batch_size)
         for reservation_id in booked:
@@ -128,15 +116,13 @@ def naive(count: int = RESERVATIONS) -> tuple[Counter[str], list[int]]:
     with mock_aws():
         provision(boto3.session.Session(), stage="bench")
         bootstrap.reset()
-        bootstrap.restaurant_admin().create(demo_restaurant())
+        bootstrap.wiring().restaurant_admin.create(demo_restaurant())
         counter: Counter[str] = Counter()
         units: list[int] = []
-        _count_calls(bootstrap._session(), counter, units)
-        bootstrap.client.cache_clear()
-        bootstrap.store.cache_clear()
-        bootstrap.reservation_desk.cache_clear()
-        desk = bootstrap.reservation_desk()
-        events, ses = bootstrap.client("events"), bootstrap.client("ses")
+        _count_calls(bootstrap.wiring().session, counter, units)
+        bootstrap.wiring().forget_clients()
+        desk = bootstrap.wiring().reservation_desk
+        events, ses = bootstrap.wiring().client("events"), bootstrap.wiring().client("ses")
         from chalicelib.adapters.mailer import SesMailer
 
         mailer = SesMailer(ses, "reservations@demo-bistro.example")

@@ -64,7 +64,7 @@ print(json.dumps({{"import": imported - started, "first_request": served - impor
 EAGER = """
 from chalicelib.wiring import bootstrap
 for service in ("dynamodb", "ssm", "events", "sqs", "ses"):
-    bootstrap.client(service)
+    bootstrap.wiring().client(service)
 """
 
 STREAM = """

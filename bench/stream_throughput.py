@@ -70,7 +70,7 @@ def run(batches: int = 30, runs: int = 7) -> Table:
     from chalicelib.wiring import bootstrap
     from localdev.lambda_shapes import LocalLambdaContext
 
-    relay = bootstrap.stream_relay()
+    relay = bootstrap.wiring().stream_relay
     relay._publisher._client = AcceptsEverything()  # the stand-in client, nothing else changes
     event = {"Records": records()}
     context = LocalLambdaContext("bench")

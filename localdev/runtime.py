@@ -90,8 +90,8 @@ class LocalRuntime:
 
         for service in {s for s, _ in self._faults.faults}:
             if service in _FAULTABLE_CLIENTS:
-                self._faults.install(bootstrap.client(service))
-        watch_put_events(bootstrap.client("events"), self._console)
+                self._faults.install(bootstrap.wiring().client(service))
+        watch_put_events(bootstrap.wiring().client("events"), self._console)
         sqs = self._faults.install(self._session.client("sqs"))
         sources = [self._source(app_module, config, sqs) for config in app_module.app.event_sources]
         self.handlers = [source.name for source in sources]

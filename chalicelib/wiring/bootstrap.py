@@ -1,13 +1,16 @@
 """Builds clients and services on first use and keeps them for the container's life.
 
+One `Wiring` object holds them all; `wiring()` builds it lazily and `reset()` drops it whole
+(tests switch environments between cases), so nothing needs a list of caches to clear.
 Nothing here runs at import: creating the first boto3 client loads botocore's endpoint data
 (~80 ms), which a cold start should only pay when a request needs AWS.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
+from collections.abc import Callable
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.errors import DomainError
@@ -19,174 +22,201 @@ from chalicelib.wiring.config import Settings
 if TYPE_CHECKING:
     from chalicelib.adapters.consumers import OncePerEvent
     from chalicelib.adapters.dynamodb import DynamoStore
+    from chalicelib.adapters.mailer import SesMailer
     from chalicelib.adapters.publisher import StreamRelay
     from chalicelib.services.notifications import DailySummaries
     from chalicelib.web.links import StaffLinks
 
-
-@functools.cache
-def settings() -> Settings:
-    return Settings.from_env()
-
-
-@functools.cache
-def _session() -> Any:
-    import boto3
-
-    # `chalice local` logs the root logger at INFO; botocore's per-client chatter is noise.
-    logging.getLogger("botocore").setLevel(logging.WARNING)
-    return boto3.session.Session()
+_KEPT = frozenset({"settings", "session", "_clients"})
+# An SQS batch handler: (Lambda event, context) -> partial batch response.
+QueueHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-@functools.cache
-def client(service: str) -> Any:
-    """A cached boto3 client (the local stage's AWS profile points them at the emulator).
+class Wiring:
+    """Every client and service of one container, each built on first use and then kept."""
 
-    Standard retry mode: throttling and transient errors are retried with backoff, 3 attempts.
-    """
-    from botocore.config import Config
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._clients: dict[str, Any] = {}
 
-    config = Config(
-        retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10
-    )
-    return _session().client(service, config=config)
+    # -- AWS -------------------------------------------------------------------------------
+
+    @cached_property
+    def session(self) -> Any:
+        import boto3
+
+        # `chalice local` logs the root logger at INFO; botocore's per-client chatter is noise.
+        logging.getLogger("botocore").setLevel(logging.WARNING)
+        return boto3.session.Session()
+
+    def client(self, service: str) -> Any:
+        """A kept boto3 client (the local stage's AWS profile points them at the emulator).
+
+        Standard retry mode: throttling and transient errors are retried with backoff, 3
+        attempts."""
+        if service not in self._clients:
+            from botocore.config import Config
+
+            config = Config(
+                retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10
+            )
+            self._clients[service] = self.session.client(service, config=config)
+        return self._clients[service]
+
+    def forget_clients(self) -> None:
+        """Make clients, and everything built on them, afresh from now on (benchmarks count
+        the calls of new clients); the settings and the session stay."""
+        self._clients.clear()
+        for built in [name for name in vars(self) if name not in _KEPT]:
+            del self.__dict__[built]
+
+    @cached_property
+    def store(self) -> DynamoStore:
+        from chalicelib.adapters.dynamodb import DynamoStore
+
+        return DynamoStore(self.client("dynamodb"), self.settings.table_name)
+
+    def _secret(self, value: str | None, parameter: str | None, name: str) -> str:
+        if value:
+            return value
+        if parameter:
+            response = self.client("ssm").get_parameter(Name=parameter, WithDecryption=True)
+            return str(response["Parameter"]["Value"])
+        raise RuntimeError(f"{name} is not configured: set {name} or {name}_PARAMETER")
+
+    @cached_property
+    def admin_token(self) -> str:
+        s = self.settings
+        return self._secret(s.admin_token, s.admin_token_parameter, "ADMIN_TOKEN")
+
+    @cached_property
+    def signing_key(self) -> str:
+        s = self.settings
+        return self._secret(s.signing_key, s.signing_key_parameter, "SIGNING_KEY")
+
+    # -- the API ---------------------------------------------------------------------------
+
+    @cached_property
+    def restaurant_admin(self) -> RestaurantAdmin:
+        return RestaurantAdmin(self.store)
+
+    @cached_property
+    def reservation_desk(self) -> ReservationDesk:
+        return ReservationDesk(self.store, ManageTokens(self.signing_key))
+
+    def restaurant_name(self, restaurant_id: str) -> str | None:
+        """The restaurant's name for a page, or None when there is no such restaurant."""
+        try:
+            return self.restaurant_admin.get(restaurant_id).name
+        except DomainError:
+            return None
+
+    @cached_property
+    def authenticator(self) -> Authenticator:
+        return Authenticator(
+            admin_token=lambda: self.admin_token,
+            find_staff_token=self.store.find_staff_token,
+            manage_token_digest=self.reservation_desk.manage_token_digest,
+            verify_staff_link=lambda *link: self.staff_links.verify(*link),
+        )
+
+    @property
+    def _public_base_url(self) -> str:
+        url = self.settings.public_base_url
+        if not url:
+            raise RuntimeError("PUBLIC_BASE_URL is not configured: email links need the API's URL")
+        return url
+
+    @cached_property
+    def staff_links(self) -> StaffLinks:
+        from chalicelib.services.booking import utc_now
+        from chalicelib.web.links import StaffLinks
+
+        return StaffLinks(self.signing_key, self._public_base_url, utc_now)
+
+    # -- event handlers --------------------------------------------------------------------
+
+    @cached_property
+    def stream_relay(self) -> StreamRelay:
+        from aws_lambda_powertools import Logger
+
+        from chalicelib.adapters.publisher import EventPublisher, StreamRelay, quarantine_to_queue
+
+        def failure_queue_url() -> str:
+            name = self.settings.stream_failure_queue
+            return str(self.client("sqs").get_queue_url(QueueName=name)["QueueUrl"])
+
+        return StreamRelay(
+            EventPublisher(self.client("events"), self.settings.event_bus_name),
+            quarantine_to_queue(self.client("sqs"), _once(failure_queue_url)),
+            Logger(service="reservation-service", child=True),
+        )
+
+    @cached_property
+    def mailer(self) -> SesMailer:
+        from chalicelib.adapters.mailer import SesMailer
+
+        return SesMailer(self.client("ses"), self.settings.sender_email)
+
+    @cached_property
+    def staff_notification(self) -> OncePerEvent:
+        from chalicelib.adapters.consumers import OncePerEvent
+        from chalicelib.services.notifications import StaffNotifier
+
+        notifier = StaffNotifier(self.store, self.staff_links, self.mailer)
+        return OncePerEvent(
+            "notify_staff", notifier.notify, self.client("dynamodb"), self.settings.table_name
+        )
+
+    @cached_property
+    def staff_notification_batch(self) -> QueueHandler:
+        from chalicelib.adapters.consumers import queue_batch
+
+        return queue_batch(self.staff_notification)
+
+    @cached_property
+    def guest_notification(self) -> OncePerEvent:
+        from chalicelib.adapters.consumers import OncePerEvent
+        from chalicelib.services.notifications import GuestNotifier
+
+        notifier = GuestNotifier(
+            self.store, ManageTokens(self.signing_key), self._public_base_url, self.mailer
+        )
+        return OncePerEvent(
+            "notify_guest", notifier.notify, self.client("dynamodb"), self.settings.table_name
+        )
+
+    @cached_property
+    def daily_summaries(self) -> DailySummaries:
+        from chalicelib.services.notifications import DailySummaries
+
+        return DailySummaries(self.store)
 
 
-@functools.cache
-def store() -> DynamoStore:
-    from chalicelib.adapters.dynamodb import DynamoStore
+def _once(make: Callable[[], str]) -> Callable[[], str]:
+    """`make()` on the first call, its answer afterwards."""
+    answers: list[str] = []
 
-    return DynamoStore(client("dynamodb"), settings().table_name)
+    def get() -> str:
+        if not answers:
+            answers.append(make())
+        return answers[0]
 
-
-def _secret(value: str | None, parameter: str | None, name: str) -> str:
-    if value:
-        return value
-    if parameter:
-        response = client("ssm").get_parameter(Name=parameter, WithDecryption=True)
-        return str(response["Parameter"]["Value"])
-    raise RuntimeError(f"{name} is not configured: set {name} or {name}_PARAMETER")
+    return get
 
 
-@functools.cache
-def admin_token() -> str:
-    s = settings()
-    return _secret(s.admin_token, s.admin_token_parameter, "ADMIN_TOKEN")
+_current: Wiring | None = None
 
 
-@functools.cache
-def signing_key() -> str:
-    s = settings()
-    return _secret(s.signing_key, s.signing_key_parameter, "SIGNING_KEY")
-
-
-@functools.cache
-def restaurant_admin() -> RestaurantAdmin:
-    return RestaurantAdmin(store())
-
-
-@functools.cache
-def reservation_desk() -> ReservationDesk:
-    return ReservationDesk(store(), ManageTokens(signing_key()))
-
-
-def restaurant_name(restaurant_id: str) -> str | None:
-    """The restaurant's name for a page, or None when there is no such restaurant."""
-    try:
-        return restaurant_admin().get(restaurant_id).name
-    except DomainError:
-        return None
-
-
-@functools.cache
-def authenticator() -> Authenticator:
-    return Authenticator(
-        admin_token=admin_token,
-        find_staff_token=store().find_staff_token,
-        manage_token_digest=reservation_desk().manage_token_digest,
-        verify_staff_link=lambda *link: staff_links().verify(*link),
-    )
-
-
-def _public_base_url() -> str:
-    url = settings().public_base_url
-    if not url:
-        raise RuntimeError("PUBLIC_BASE_URL is not configured: email links need the API's URL")
-    return url
-
-
-@functools.cache
-def staff_links() -> StaffLinks:
-    from chalicelib.services.booking import utc_now
-    from chalicelib.web.links import StaffLinks
-
-    return StaffLinks(signing_key(), _public_base_url(), utc_now)
-
-
-@functools.cache
-def stream_relay() -> StreamRelay:
-    from aws_lambda_powertools import Logger
-
-    from chalicelib.adapters.publisher import EventPublisher, StreamRelay, quarantine_to_queue
-
-    def failure_queue_url() -> str:
-        name = settings().stream_failure_queue
-        return str(client("sqs").get_queue_url(QueueName=name)["QueueUrl"])
-
-    return StreamRelay(
-        EventPublisher(client("events"), settings().event_bus_name),
-        quarantine_to_queue(client("sqs"), functools.cache(failure_queue_url)),
-        Logger(service="reservation-service", child=True),
-    )
-
-
-@functools.cache
-def _mailer() -> Any:
-    from chalicelib.adapters.mailer import SesMailer
-
-    return SesMailer(client("ses"), settings().sender_email)
-
-
-@functools.cache
-def staff_notification() -> OncePerEvent:
-    from chalicelib.adapters.consumers import OncePerEvent
-    from chalicelib.services.notifications import StaffNotifier
-
-    notifier = StaffNotifier(store(), staff_links(), _mailer())
-    return OncePerEvent("notify_staff", notifier.notify, client("dynamodb"), settings().table_name)
-
-
-@functools.cache
-def staff_notification_batch() -> Any:
-    from chalicelib.adapters.consumers import queue_batch
-
-    return queue_batch(staff_notification())
-
-
-@functools.cache
-def guest_notification() -> OncePerEvent:
-    from chalicelib.adapters.consumers import OncePerEvent
-    from chalicelib.services.notifications import GuestNotifier
-
-    notifier = GuestNotifier(store(), ManageTokens(signing_key()), _public_base_url(), _mailer())
-    return OncePerEvent("notify_guest", notifier.notify, client("dynamodb"), settings().table_name)
-
-
-@functools.cache
-def daily_summaries() -> DailySummaries:
-    from chalicelib.services.notifications import DailySummaries
-
-    return DailySummaries(store())
-
-
-_CACHED = (
-    settings, _session, client, store, admin_token, signing_key, restaurant_admin,
-    reservation_desk, authenticator, staff_links, stream_relay, _mailer, staff_notification,
-    guest_notification, daily_summaries, staff_notification_batch,
-)  # fmt: skip
+def wiring() -> Wiring:
+    """This container's wiring, built on first use from the stage's environment."""
+    global _current
+    if _current is None:
+        _current = Wiring(Settings.from_env())
+    return _current
 
 
 def reset() -> None:
-    """Forget every cached object (tests switch environments between cases)."""
-    for cached in _CACHED:
-        cached.cache_clear()
+    """Forget every client and service (tests switch environments between cases)."""
+    global _current
+    _current = None

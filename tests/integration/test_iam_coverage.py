@@ -105,8 +105,8 @@ def test_every_call_in_the_whole_flow_is_allowed_by_its_functions_policy(
     def keep(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         context["fault_free_params"] = dict(params)
 
-    bootstrap._session().events.register("before-parameter-build", keep)
-    bootstrap._session().events.register("before-call", record)
+    bootstrap.wiring().session.events.register("before-parameter-build", keep)
+    bootstrap.wiring().session.events.register("before-call", record)
     for name in ("publish_reservation_events", "notify_staff", "notify_guest",
                  "update_daily_summary"):  # fmt: skip
         handler = getattr(flow.pipeline.app, name)

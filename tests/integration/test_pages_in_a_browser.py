@@ -190,7 +190,7 @@ def test_error_pages_speak_to_people(flow: Flow, browser: Browser) -> None:
     cut = browser.open(accept.split("&signature=")[0])
     assert cut.status == 403 and "This link is incomplete" in said(cut)
     past = datetime.now(UTC) - timedelta(minutes=1)
-    expired_url = bootstrap.staff_links().url("bistro-a", booked["id"], "accept", past)
+    expired_url = bootstrap.wiring().staff_links.url("bistro-a", booked["id"], "accept", past)
     expired = browser.open(expired_url)
     assert expired.status == 403 and "has expired" in said(expired)
     assert status_of(flow, booked["id"])["status"] == "PENDING"

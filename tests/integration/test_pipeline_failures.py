@@ -30,7 +30,7 @@ def test_putevents_failed_entries_are_resent_alone(flow: Flow) -> None:
         first_call["done"] = True
         return True
 
-    events = bootstrap.client("events")
+    events = bootstrap.wiring().client("events")
     sizes = entries_sent(events)
     FaultInjector({("events", "PutEvents"): 1.0}, decide=fail_first_entry_once).install(events)
     assert flow.pipeline.run_stream(flow.pipeline.stream_records()) == {"batchItemFailures": []}
@@ -45,7 +45,7 @@ def test_an_entry_that_keeps_failing_stops_the_batch_at_its_record(flow: Flow) -
     FaultInjector(
         {("events", "PutEvents"): 1.0},
         decide=lambda s, o, entry: stuck["on"] and ids[1] in entry["Detail"],
-    ).install(bootstrap.client("events"))
+    ).install(bootstrap.wiring().client("events"))
     records = flow.pipeline.stream_records()
     response = flow.pipeline.run_stream(records)
     [failure] = response["batchItemFailures"]
@@ -72,7 +72,7 @@ def test_ses_throttling_fails_only_those_messages_and_the_retry_sends_once(flow:
             error = {"Error": {"Code": "Throttling", "Message": "Maximum sending rate exceeded."}}
             raise ClientError(error, "SendRawEmail")  # type: ignore[arg-type]
 
-    ses = bootstrap.client("ses")
+    ses = bootstrap.wiring().client("ses")
     ses.meta.events.register("before-parameter-build.ses.SendRawEmail", throttle)
     messages = flow.pipeline.staff_messages()
     response = flow.pipeline.run_staff(messages)
@@ -95,7 +95,7 @@ def test_a_stream_handler_crash_mid_batch_then_the_whole_batch_again(flow: Flow)
                 {"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "PutEvents"
             )
 
-    bootstrap.client("events").meta.events.register(
+    bootstrap.wiring().client("events").meta.events.register(
         "before-call.eventbridge.PutEvents", crash_on_second_call
     )
     records = flow.pipeline.stream_records()
@@ -133,7 +133,9 @@ def test_an_sqs_handler_crash_after_some_emails(flow: Flow) -> None:
         if sent["n"] == 3:
             raise RuntimeError("Lambda ran out of time")
 
-    bootstrap.client("ses").meta.events.register("before-call.ses.SendRawEmail", crash_after_two)
+    bootstrap.wiring().client("ses").meta.events.register(
+        "before-call.ses.SendRawEmail", crash_after_two
+    )
     flow.pipeline.run_staff(messages, delete=False)  # third message failed
     flow.pipeline.run_staff(messages)  # the whole batch again
     flow.pipeline.drain()

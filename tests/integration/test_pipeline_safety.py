@@ -20,7 +20,7 @@ from tests.pipeline import (
 
 
 def test_aggregate_and_bookkeeping_writes_produce_no_events(flow: Flow) -> None:
-    published = entries_sent(bootstrap.client("events"))
+    published = entries_sent(bootstrap.wiring().client("events"))
     ids = book_many(flow, 2)
     flow.pipeline.drain()
     flow.api.call("POST", f"{RES}/{ids[0]}/accept", None, flow.staff)
@@ -66,7 +66,7 @@ def test_a_poison_record_that_cannot_be_set_aside_is_reported(flow: Flow) -> Non
             {"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "SendMessage"
         )
 
-    bootstrap.client("sqs").meta.events.register(
+    bootstrap.wiring().client("sqs").meta.events.register(
         "before-parameter-build.sqs.SendMessage", unavailable
     )
     response = flow.pipeline.run_stream(records)
