@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from chalicelib.adapters.layout import PK, SK, consumer_idempotency_pk
 from chalicelib.domain.events import BusinessEvent, event_from_bus
 
 IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600
@@ -44,9 +45,9 @@ class OncePerEvent:
         )
         persistence = DynamoDBPersistenceLayer(
             table_name=table_name,
-            key_attr="PK",
-            sort_key_attr="SK",
-            static_pk_value=f"IDEMPOTENCY#{consumer}",
+            key_attr=PK,
+            sort_key_attr=SK,
+            static_pk_value=consumer_idempotency_pk(consumer),
             expiry_attr="expires_at",
             boto3_client=dynamodb_client,
         )

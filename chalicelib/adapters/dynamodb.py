@@ -1,4 +1,5 @@
-"""The single-table DynamoDB store (see README "Storage" for the item types and access patterns).
+"""The single-table DynamoDB store (see README "Storage" for the item types and access patterns;
+keys and `entity` names come from `adapters.layout`).
 
 Every write that can race is conditional. A booking is one TransactWriteItems: the reservation,
 a covers counter per 15-minute grid cell it occupies (each conditioned on staying within
@@ -17,6 +18,26 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from chalicelib.adapters.layout import (
+    APPLIED_EVENT,
+    ENTITY,
+    IDEMPOTENCY_KEY,
+    PK,
+    RESERVATION,
+    RESTAURANT,
+    SK,
+    STAFF_TOKEN,
+    applied_event_pk,
+    cell_from_sk,
+    cell_sk,
+    day_pk,
+    idempotency_key_sk,
+    reservation_sk,
+    restaurant_pk,
+    staff_token_lookup_key,
+    staff_token_sk,
+    summary_sk,
+)
 from chalicelib.domain.errors import AlreadyExists, ConcurrentUpdate, NotFound, SlotFull
 from chalicelib.domain.reservations import Reservation
 from chalicelib.domain.restaurants import Restaurant, occupied_cells
@@ -31,33 +52,6 @@ TRANSACTION_ATTEMPTS = 5
 # How long "this event was applied" is remembered: beyond any redelivery (stream records live
 # 24 h, EventBridge retries for 24 h).
 APPLIED_EVENT_TTL_SECONDS = 7 * 24 * 3600
-
-
-# -- keys (the only place that knows the table's layout, with the stream mapper) ---------------
-
-
-def restaurant_pk(restaurant_id: str) -> str:
-    return f"RESTAURANT#{restaurant_id}"
-
-
-def reservation_sk(reservation_id: str) -> str:
-    return f"RESERVATION#{reservation_id}"
-
-
-def day_pk(restaurant_id: str, day: date) -> str:
-    return f"RESTAURANT#{restaurant_id}#DATE#{day.isoformat()}"
-
-
-def cell_sk(cell: datetime) -> str:
-    return "OCCUPANCY#" + cell.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
-
-
-def _summary_sk(day: date) -> str:
-    return f"SUMMARY#{day.isoformat()}"
-
-
-def _cell_from_sk(sk: str) -> datetime:
-    return datetime.strptime(sk.removeprefix("OCCUPANCY#"), "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC)
 
 
 def utc_text(moment: datetime) -> str:
@@ -94,7 +88,7 @@ def reservation_item(reservation: Reservation) -> dict[str, Any]:
             "SK": reservation_sk(reservation.id),
             "GSI1PK": day_pk(reservation.restaurant_id, reservation.local_date),
             "GSI1SK": f"{utc_text(reservation.starts_at)}#{reservation.id}",
-            "entity": "reservation",
+            ENTITY: RESERVATION,
             "starts_at_utc": utc_text(reservation.starts_at),
         }
     )
@@ -156,7 +150,7 @@ class DynamoStore:
                 **restaurant.model_dump(mode="json"),
                 "PK": restaurant_pk(restaurant.id),
                 "SK": "PROFILE",
-                "entity": "restaurant",
+                ENTITY: RESTAURANT,
             }
         )
 
@@ -183,7 +177,7 @@ class DynamoStore:
                     "Key": to_item({"PK": pk, "SK": cell_sk(cell)}),
                     "UpdateExpression": "SET #entity = :entity ADD #covers :party",
                     "ConditionExpression": "attribute_not_exists(#covers) OR #covers <= :limit",
-                    "ExpressionAttributeNames": {"#entity": "entity", "#covers": "covers"},
+                    "ExpressionAttributeNames": {"#entity": ENTITY, "#covers": "covers"},
                     "ExpressionAttributeValues": to_item(
                         {
                             ":entity": "occupancy",
@@ -272,7 +266,7 @@ class DynamoStore:
                 }
             ),
         )
-        return {_cell_from_sk(item["SK"]["S"]): int(item["covers"]["N"]) for item in items}
+        return {cell_from_sk(item["SK"]["S"]): int(item["covers"]["N"]) for item in items}
 
     # -- idempotency keys -------------------------------------------------------------------
 
@@ -282,8 +276,8 @@ class DynamoStore:
             "Item": to_item(
                 {
                     "PK": restaurant_pk(record.restaurant_id),
-                    "SK": f"IDEMPOTENCY#{record.key_digest}",
-                    "entity": "idempotency_key",
+                    "SK": idempotency_key_sk(record.key_digest),
+                    ENTITY: IDEMPOTENCY_KEY,
                     "fingerprint": record.fingerprint,
                     "reservation_id": record.reservation_id,
                     "created_at": record.created_at.isoformat(),
@@ -296,7 +290,7 @@ class DynamoStore:
         }
 
     def get_idempotency(self, restaurant_id: str, key_digest: str) -> IdempotencyRecord | None:
-        item = self._get(restaurant_pk(restaurant_id), f"IDEMPOTENCY#{key_digest}")
+        item = self._get(restaurant_pk(restaurant_id), idempotency_key_sk(key_digest))
         if item is None:
             return None
         values = from_item(item)
@@ -323,9 +317,9 @@ class DynamoStore:
                     "TableName": self._table,
                     "Item": to_item(
                         {
-                            "PK": f"APPLIED#{event_id}",
+                            "PK": applied_event_pk(event_id),
                             "SK": "SUMMARY",
-                            "entity": "applied_event",
+                            ENTITY: APPLIED_EVENT,
                             "expires_at": int(time.time()) + APPLIED_EVENT_TTL_SECONDS,
                         }
                     ),
@@ -335,9 +329,9 @@ class DynamoStore:
             {
                 "Update": {
                     "TableName": self._table,
-                    "Key": to_item({"PK": restaurant_pk(restaurant_id), "SK": _summary_sk(day)}),
+                    "Key": to_item({"PK": restaurant_pk(restaurant_id), "SK": summary_sk(day)}),
                     "UpdateExpression": f"SET #entity = :entity ADD {adds}",
-                    "ExpressionAttributeNames": {"#entity": "entity", **names},
+                    "ExpressionAttributeNames": {"#entity": ENTITY, **names},
                     "ExpressionAttributeValues": {":entity": {"S": "daily_summary"}, **values},
                 }
             },
@@ -350,7 +344,7 @@ class DynamoStore:
         raise ConcurrentUpdate("the summary could not be updated; retry", field=None)
 
     def daily_summary(self, restaurant_id: str, day: date) -> dict[str, int]:
-        item = self._get(restaurant_pk(restaurant_id), _summary_sk(day))
+        item = self._get(restaurant_pk(restaurant_id), summary_sk(day))
         if item is None:
             return {}
         values = from_item(item)
@@ -366,13 +360,13 @@ class DynamoStore:
             "token_digest": token.token_digest,
             "created_at": token.created_at.isoformat(),
         }
-        lookup = {"PK": f"STAFF_TOKEN#{token.token_digest}", "SK": "STAFF_TOKEN"}
-        listing = {"PK": restaurant_pk(token.restaurant_id), "SK": f"STAFF_TOKEN#{token.token_id}"}
+        lookup = staff_token_lookup_key(token.token_digest)
+        listing = {"PK": restaurant_pk(token.restaurant_id), "SK": staff_token_sk(token.token_id)}
         writes: list[Any] = [
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": to_item({**fields, **keys, "entity": "staff_token"}),
+                    "Item": to_item({**fields, **keys, ENTITY: STAFF_TOKEN}),
                     "ConditionExpression": "attribute_not_exists(PK)",
                 }
             }
@@ -382,26 +376,27 @@ class DynamoStore:
             raise ConcurrentUpdate("the token could not be stored; retry", field=None)
 
     def find_staff_token(self, token_digest: str) -> StaffToken | None:
-        item = self._get(f"STAFF_TOKEN#{token_digest}", "STAFF_TOKEN")
+        lookup = staff_token_lookup_key(token_digest)
+        item = self._get(lookup[PK], lookup[SK])
         return None if item is None else _staff_token(item)
 
     def staff_tokens(self, restaurant_id: str) -> list[StaffToken]:
         items = self._query(
             KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
             ExpressionAttributeValues=to_item(
-                {":pk": restaurant_pk(restaurant_id), ":prefix": "STAFF_TOKEN#"}
+                {":pk": restaurant_pk(restaurant_id), ":prefix": staff_token_sk()}
             ),
         )
         return [_staff_token(item) for item in items]
 
     def revoke_staff_token(self, restaurant_id: str, token_id: str) -> None:
-        listing = self._get(restaurant_pk(restaurant_id), f"STAFF_TOKEN#{token_id}")
+        listing = self._get(restaurant_pk(restaurant_id), staff_token_sk(token_id))
         if listing is None:
             raise NotFound(f"no staff token {token_id!r}", field="token_id")
         token = _staff_token(listing)
         keys = [
-            {"PK": f"STAFF_TOKEN#{token.token_digest}", "SK": "STAFF_TOKEN"},
-            {"PK": restaurant_pk(restaurant_id), "SK": f"STAFF_TOKEN#{token_id}"},
+            staff_token_lookup_key(token.token_digest),
+            {"PK": restaurant_pk(restaurant_id), "SK": staff_token_sk(token_id)},
         ]
         writes: list[Any] = [
             {"Delete": {"TableName": self._table, "Key": to_item(key)}} for key in keys
@@ -449,7 +444,7 @@ def _code(error: ClientError) -> str:
 
 
 def _without_keys(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if k not in {"PK", "SK", "entity"}}
+    return {k: v for k, v in values.items() if k not in {PK, SK, ENTITY}}
 
 
 def _staff_token(item: dict[str, Any]) -> StaffToken:

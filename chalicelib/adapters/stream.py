@@ -1,6 +1,6 @@
 """Reads DynamoDB stream records (as Lambda delivers them) into business events.
 
-With `store_dynamodb`, the only code that knows the table's item layout. Items other than
+Reads items by `adapters.layout`, the one description of the table's item layout. Items other than
 reservations (occupancy counters, idempotency keys, staff tokens, restaurants, aggregates)
 never produce events; the event source mapping filters them out too.
 """
@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from chalicelib.adapters.layout import ENTITY, RESERVATION
 from chalicelib.domain.events import BusinessEvent, ReservationImage, event_for_change
 
 _IMAGE_FIELDS = tuple(ReservationImage.model_fields)
@@ -23,8 +24,8 @@ class UnreadableRecord(Exception):
 def is_reservation_change(record: dict[str, Any]) -> bool:
     """The code's own check of the mapping's filter (event_sources.RESERVATION_CHANGES_PATTERN)."""
     images = record.get("dynamodb", {})
-    entity = images.get("NewImage", {}).get("entity", {}).get("S")
-    return record.get("eventName") in {"INSERT", "MODIFY"} and entity == "reservation"
+    entity = images.get("NewImage", {}).get(ENTITY, {}).get("S")
+    return record.get("eventName") in {"INSERT", "MODIFY"} and entity == RESERVATION
 
 
 def event_from_record(record: dict[str, Any]) -> BusinessEvent | None:

@@ -8,12 +8,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.adapters.layout import ENTITY, RESERVATION
 from chalicelib.domain.events import SOURCE
 
 # Only reservation items, inserted or modified, ever reach the stream handler.
 RESERVATION_CHANGES_PATTERN: dict[str, Any] = {
     "eventName": ["INSERT", "MODIFY"],
-    "dynamodb": {"NewImage": {"entity": {"S": ["reservation"]}}},
+    "dynamodb": {"NewImage": {ENTITY: {"S": [RESERVATION]}}},
 }
 
 

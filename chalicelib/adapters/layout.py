@@ -1,0 +1,71 @@
+"""The single table's item layout, in one place: key attributes, key shapes and the `entity`
+marker every item carries. The store writes items by it, the stream decoder and the mapping's
+filter read reservation changes by it, the idempotency records use its keys.
+
+Kept free of boto3, so the app's import (which builds the mapping's filter) stays light.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+PK, SK = "PK", "SK"
+ENTITY = "entity"
+
+# What `entity` says an item is. Only reservations become business events.
+RESERVATION = "reservation"
+RESTAURANT = "restaurant"
+IDEMPOTENCY_KEY = "idempotency_key"  # a client's Idempotency-Key on POST
+APPLIED_EVENT = "applied_event"  # "this event was counted" marker for daily totals
+STAFF_TOKEN = "staff_token"
+
+_CELL_FORMAT = "%Y-%m-%dT%H:%MZ"
+_STAFF_TOKEN = "STAFF_TOKEN"
+
+
+def restaurant_pk(restaurant_id: str) -> str:
+    return f"RESTAURANT#{restaurant_id}"
+
+
+def reservation_sk(reservation_id: str) -> str:
+    return f"RESERVATION#{reservation_id}"
+
+
+def day_pk(restaurant_id: str, day: date) -> str:
+    return f"RESTAURANT#{restaurant_id}#DATE#{day.isoformat()}"
+
+
+def cell_sk(cell: datetime) -> str:
+    return "OCCUPANCY#" + cell.astimezone(UTC).strftime(_CELL_FORMAT)
+
+
+def cell_from_sk(sk: str) -> datetime:
+    return datetime.strptime(sk.removeprefix("OCCUPANCY#"), _CELL_FORMAT).replace(tzinfo=UTC)
+
+
+def summary_sk(day: date) -> str:
+    return f"SUMMARY#{day.isoformat()}"
+
+
+def idempotency_key_sk(key_digest: str) -> str:
+    return f"IDEMPOTENCY#{key_digest}"
+
+
+def consumer_idempotency_pk(consumer: str) -> str:
+    """The partition of a consumer's Powertools idempotency records (no `entity`: the stream
+    filter ignores them, so a consumer's own writes never come back as events)."""
+    return f"IDEMPOTENCY#{consumer}"
+
+
+def applied_event_pk(event_id: str) -> str:
+    return f"APPLIED#{event_id}"
+
+
+def staff_token_lookup_key(token_digest: str) -> dict[str, str]:
+    """Where a staff token is found by its digest (on every staff request)."""
+    return {PK: f"{_STAFF_TOKEN}#{token_digest}", SK: _STAFF_TOKEN}
+
+
+def staff_token_sk(token_id: str = "") -> str:
+    """A restaurant's listing of its tokens; with no id, the prefix of them all."""
+    return f"{_STAFF_TOKEN}#{token_id}"
