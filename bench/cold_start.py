@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Table, bench_environment, interleaved, median
+from infra import ROOT
 from infra.package import compile_tree
 
 FLOOR_APP = """
@@ -113,7 +114,7 @@ def run(runs: int = 5, endpoint: str | None = None) -> Table:
             "STREAM_FAILURE_QUEUE": "reservations-bench-stream-failures",
             "SENDER_EMAIL": "reservations@demo-bistro.example",
         }
-        root = Path(__file__).resolve().parent.parent
+        root = ROOT
 
         def child(code_dir: Path, module: str, eager: bool = False, stream: bool = False) -> Any:
             script = CHILD.format(

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Table, median, percentile
+from infra import ROOT
 from localdev.emulator import free_port
 from localdev.provision import scratch_project
 from localdev.seed import demo_seating_times
 
-ROOT = Path(__file__).resolve().parent.parent
 SLOTS = demo_seating_times()
 
 

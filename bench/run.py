@@ -17,8 +17,8 @@ from pathlib import Path
 
 from bench import aws_calls, cold_start, local_latency, package_size, stream_throughput
 from bench.common import Table
+from infra import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "docs" / "performance.md"
 
 

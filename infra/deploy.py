@@ -27,10 +27,10 @@ from chalicelib.wiring.event_sources import (
     STAFF_NOTIFICATIONS,
     BusSubscription,
 )
+from infra import ROOT
 from infra.names import function_name, stack_name
 from infra.package import RESOURCES
 
-ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / ".chalice" / "config.json"
 
 

@@ -13,9 +13,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from infra import ROOT
 from infra.names import stack_name
 
-ROOT = Path(__file__).resolve().parent.parent
 CHALICE = ROOT / ".chalice"
 STAGES = ("dev", "prod")
 FUNCTIONS = (

@@ -33,9 +33,9 @@ from chalicelib.wiring.event_sources import (
     STAFF_NOTIFICATIONS,
     BusSubscription,
 )
+from infra import ROOT
 from infra.names import function_name, stack_name
 
-ROOT = Path(__file__).resolve().parent.parent
 RESOURCES = ROOT / "infra" / "resources.yaml"
 _SHORT_FORMS = (
     "Ref", "Sub", "GetAtt", "If", "Equals", "Not", "And", "Or", "Join", "Select", "Split",

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from infra import ROOT
 from infra.deploy import wait_for_stack
 from infra.names import stack_name
 from infra.package import RESOURCES
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SENDER = "reservations@demo-bistro.example"
 # Resource types moto's CloudFormation skips (it says so with a warning). The SES identity is
 # created directly below; the queue policy only matters to AWS's own EventBridge service;

@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
+from infra import ROOT
 from localdev.console import Console
 from localdev.emulator import (
     Emulator,
@@ -40,7 +41,7 @@ from localdev.emulator import (
 )
 from localdev.faults import parse_faults
 from localdev.outbox import serve
-from localdev.provision import ROOT, provision, store_secrets
+from localdev.provision import provision, store_secrets
 from localdev.runtime import LocalRuntime, use_stage_environment
 from localdev.seed import DEMO_ID, seed_demo
 

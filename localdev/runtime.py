@@ -12,10 +12,10 @@ from typing import Any
 
 from chalice.app import CloudWatchEventConfig, DynamoDBEventConfig, SQSEventConfig
 
+from infra import ROOT
 from localdev.console import Console, watch_put_events
 from localdev.faults import FaultInjector, parse_faults
 from localdev.outbox import Outbox
-from localdev.provision import ROOT
 from localdev.runner import (
     BusSource,
     QueueSource,

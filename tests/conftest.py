@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from infra import ROOT
+
 os.environ.update(
     {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -33,7 +35,7 @@ for leaked in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "ADMIN_TOKEN_PARAMETER", "SIGN
 
 # The working copy's .localdev/ belongs to a `make run` that may be running beside the tests:
 # a test run must leave it exactly as it was (tests use scratch projects and folders).
-WORKING_STATE = Path(__file__).resolve().parent.parent / ".localdev"
+WORKING_STATE = ROOT / ".localdev"
 _BEFORE = pytest.StashKey[dict[str, tuple[int, int]]]()
 
 

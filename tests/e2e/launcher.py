@@ -21,10 +21,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from infra import ROOT
 from localdev.emulator import free_port
 from localdev.provision import scratch_project
 
-ROOT = Path(__file__).resolve().parents[2]
 # Seatings of the demo restaurant (open every day): lunch 12:00-13:00, dinner 19:00-21:00.
 SLOTS = [f"{h:02d}:{m:02d}" for h in (12, 13) for m in (0, 15, 30, 45)][:5]
 SLOTS += [f"{h:02d}:{m:02d}" for h in (19, 20) for m in (0, 15, 30, 45)] + ["21:00"]

@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pytest
 
+from infra import ROOT
 from localdev.emulator import free_port
 from localdev.provision import scratch_project
 from tests.browser import Browser, over_http
-from tests.e2e.launcher import ROOT, SLOTS, Runtime, book, drain, launch, start, wait_until_serving
+from tests.e2e.launcher import SLOTS, Runtime, book, drain, launch, start, wait_until_serving
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -5,11 +5,12 @@ through the wiring. Read from the source (AST), so a lazy import inside a functi
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[2] / "chalicelib"
+from infra import ROOT
+
+PACKAGE = ROOT / "chalicelib"
 INFRASTRUCTURE = ("boto3", "botocore", "chalice", "aws_lambda_powertools", "moto")
 
 # package -> what it must never import (prefixes of module names)
