@@ -8,6 +8,7 @@ Nothing here runs at import: creating the first boto3 client loads botocore's en
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from functools import cached_property
@@ -148,7 +149,7 @@ class Wiring:
 
         return StreamRelay(
             EventPublisher(self.client("events"), self.settings.event_bus_name),
-            quarantine_to_queue(self.client("sqs"), _once(failure_queue_url)),
+            quarantine_to_queue(self.client("sqs"), functools.cache(failure_queue_url)),
             Logger(service="reservation-service", child=True),
         )
 
@@ -191,18 +192,6 @@ class Wiring:
         from chalicelib.services.notifications import DailySummaries
 
         return DailySummaries(self.store)
-
-
-def _once(make: Callable[[], str]) -> Callable[[], str]:
-    """`make()` on the first call, its answer afterwards."""
-    answers: list[str] = []
-
-    def get() -> str:
-        if not answers:
-            answers.append(make())
-        return answers[0]
-
-    return get
 
 
 _current: Wiring | None = None
