@@ -36,25 +36,18 @@ class Settings(BaseModel):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
-        """The settings from `env`; MissingSettings names every required variable not set."""
-        required = ("table_name", "event_bus_name", "stream_failure_queue", "sender_email")
-        missing = [name.upper() for name in required if not env.get(name.upper())]
+        """The settings from `env` (each field from its upper-case variable); MissingSettings
+        names every required variable not set."""
+        fields = cls.model_fields
+        missing = [
+            n.upper() for n, f in fields.items() if f.is_required() and not env.get(n.upper())
+        ]
         if missing:
             raise MissingSettings(
                 f"set {', '.join(missing)} in the stage's environment_variables "
                 "(.chalice/config.json)"
             )
-        optional = (
-            "admin_token",
-            "admin_token_parameter",
-            "signing_key",
-            "signing_key_parameter",
-            "public_base_url",
-        )
-        return cls(
-            **{name: env[name.upper()] for name in required},
-            **{name: env[name.upper()] for name in optional if env.get(name.upper())},
-        )
+        return cls(**{name: env[name.upper()] for name in fields if env.get(name.upper())})
 
 
 class MissingSettings(RuntimeError):
