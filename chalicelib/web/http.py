@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
-from chalice.app import Chalice, Response
+from chalice.app import Chalice, Request, Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.domain.errors import (
@@ -164,12 +164,18 @@ class Api:
         name = self._restaurant_name(restaurant_id) if restaurant_id else None
         return person_error_page(access, status, message, name)
 
-    def _authorize(self, access: Access, path: dict[str, str]) -> Principal:
+    def _request(self) -> Request:
         request = self._app.current_request
         assert request is not None
-        query = dict(request.query_params or {})
+        return request
+
+    def _query(self) -> dict[str, str]:
+        return dict(self._request().query_params or {})
+
+    def _authorize(self, access: Access, path: dict[str, str]) -> Principal:
+        query = self._query()
         credentials = Credentials(
-            authorization=request.headers.get("authorization"),
+            authorization=self._request().headers.get("authorization"),
             manage_token=query.get(routes.MANAGE_TOKEN),
             link_action=query.get(routes.LINK_ACTION),
             link_expires=query.get(routes.LINK_EXPIRES),
@@ -185,9 +191,7 @@ class Api:
 
     def body(self, model: type[Model], *, optional: bool = False) -> Model:
         """The JSON body validated as `model` (400 not JSON, 413 too large, 422 invalid)."""
-        request = self._app.current_request
-        assert request is not None
-        raw = request.raw_body or b""
+        raw = self._request().raw_body or b""
         if len(raw) > self._max_body_bytes:
             raise HttpError(
                 413, "body_too_large", f"the body must be at most {self._max_body_bytes} bytes"
@@ -206,9 +210,7 @@ class Api:
 
     def form(self) -> dict[str, str]:
         """An HTML form's fields (application/x-www-form-urlencoded), first value of each."""
-        request = self._app.current_request
-        assert request is not None
-        raw = request.raw_body or b""
+        raw = self._request().raw_body or b""
         if len(raw) > self._max_body_bytes:
             raise HttpError(413, "body_too_large", "the form is too large")
         try:
@@ -220,22 +222,15 @@ class Api:
 
     def query(self, model: type[Model]) -> Model:
         """The query string validated as `model` (422 naming the parameter)."""
-        request = self._app.current_request
-        assert request is not None
-        params = dict(request.query_params or {})
+        params = self._query()
         for credential in routes.CREDENTIALS:
             params.pop(credential, None)  # checked by the guard
         return model.model_validate(params)
 
     def query_param(self, name: str) -> str | None:
         """One query-string parameter as sent, or None."""
-        request = self._app.current_request
-        assert request is not None
-        value = dict(request.query_params or {}).get(name)
-        return None if value is None else str(value)
+        return self._query().get(name)
 
     def header(self, name: str) -> str | None:
-        request = self._app.current_request
-        assert request is not None
-        value = request.headers.get(name)
+        value = self._request().headers.get(name)
         return None if value is None else str(value)

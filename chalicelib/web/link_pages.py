@@ -18,6 +18,8 @@ from chalicelib.web.access import Access
 from chalicelib.web.pages import PAST_TENSE, error_page, get_form, page, post_form, summary
 from chalicelib.web.routes import CANCEL_STEP, MANAGE_TOKEN
 
+_ASK_BEFORE_CANCELLING = "cancel"  # ?step=cancel
+
 
 class StaffResponsePages:
     def __init__(self, desk: ReservationDesk, restaurants: RestaurantAdmin) -> None:
@@ -68,7 +70,7 @@ class GuestManagePages:
         credentials = {MANAGE_TOKEN: token} if token else {}
         if reservation.status not in (Status.PENDING, Status.ACCEPTED):
             return page("Your reservation", summary(reservation), name)
-        if step == "cancel":
+        if step == _ASK_BEFORE_CANCELLING:
             keep = get_form("No, keep my reservation", credentials)
             body = (
                 summary(reservation)
@@ -77,7 +79,9 @@ class GuestManagePages:
                 + keep
             )
             return page("Cancel this reservation?", body, name)
-        ask = get_form("Cancel my reservation…", {**credentials, CANCEL_STEP: "cancel"})
+        ask = get_form(
+            "Cancel my reservation…", {**credentials, CANCEL_STEP: _ASK_BEFORE_CANCELLING}
+        )
         return page("Your reservation", summary(reservation) + ask, name)
 
     def cancel(self, restaurant_id: str, reservation_id: str, by: str) -> Response:
