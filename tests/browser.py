@@ -45,6 +45,11 @@ class Page:
         parser.feed(self.html)
         return parser.forms
 
+    def target(self, form: Form) -> str:
+        """Where `form` submits to, resolved as a browser does: no action (or an empty one)
+        means the document's own URL."""
+        return urljoin(self.url, form.action or "").split("#")[0]
+
     def form(self, button: str) -> Form:
         """The form whose submit button reads `button`."""
         matching = [f for f in self.forms() if button in f.buttons]
@@ -70,8 +75,7 @@ class Browser:
         """Press `button` on `page` after filling `values` in, as a browser does."""
         form = page.form(button)
         fields = {**form.fields, **values}
-        # HTML: no action (or an empty one) submits to the document's own URL.
-        target = urljoin(page.url, form.action or "").split("#")[0]
+        target = page.target(form)
         if form.method == "get":
             parts = urlsplit(target)
             target = urlunsplit(parts._replace(query=urlencode(fields)))
@@ -189,10 +193,10 @@ def through_api_gateway(app: Any, stage: str, context: Any) -> Send:
         route = _route_of(app, path)
         assert route is not None, f"API Gateway: no resource for {path} (from {url})"
         resource, parameters = route
-        query = dict(parse_qsl(parts.query, keep_blank_values=True))
         multi: dict[str, list[str]] = {}
         for key, value in parse_qsl(parts.query, keep_blank_values=True):
             multi.setdefault(key, []).append(value)
+        query = {key: values[-1] for key, values in multi.items()}
         all_headers = {"Host": parts.netloc, **headers}
         event = {
             "resource": resource,
