@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -156,21 +157,25 @@ class Emulator:
             self._server = None
 
 
-def write_aws_profile(directory: Path, endpoint: str, profile: str = "reservations-local") -> None:
-    """The AWS config the `local` stage reads (AWS_CONFIG_FILE): endpoint and dummy keys.
+def write_aws_profile(environment: Mapping[str, str], endpoint: str) -> None:
+    """The AWS profile the `local` stage reads (its AWS_CONFIG_FILE, AWS_PROFILE and
+    AWS_SHARED_CREDENTIALS_FILE, as `environment` resolves them): endpoint and dummy keys.
 
     A profile rather than AWS_ENDPOINT_URL because Chalice's stage variables override the shell,
     so the emulator's port, known only at start-up, could not reach `chalice local` otherwise.
     """
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "config").write_text(
-        f"[profile {profile}]\n"
+    config = Path(environment["AWS_CONFIG_FILE"])
+    credentials = Path(environment["AWS_SHARED_CREDENTIALS_FILE"])
+    for folder in {config.parent, credentials.parent}:
+        folder.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        f"[profile {environment['AWS_PROFILE']}]\n"
         f"region = {REGION}\n"
         f"endpoint_url = {endpoint}\n"
         "aws_access_key_id = local\n"
         "aws_secret_access_key = local\n"
     )
-    (directory / "credentials").write_text("")
+    credentials.write_text("")
 
 
 class EndpointSession:

@@ -45,8 +45,6 @@ from localdev.provision import provision, store_secrets
 from localdev.runtime import LocalRuntime, use_stage_environment
 from localdev.seed import DEMO_ID, seed_demo
 
-PROFILE = "reservations-local"
-
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
@@ -71,9 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         emulator = Emulator(args.host, args.aws_port)
         started = time.monotonic()
         emulator.start()
-        write_aws_profile(args.project_dir / ".localdev" / "aws", emulator.endpoint, PROFILE)
-        # This process runs the handlers as the local stage.
+        # This process runs the handlers as the local stage; `chalice local` reads the same
+        # profile, written where the stage's variables say.
         use_stage_environment("local", args.project_dir)
+        write_aws_profile(os.environ, emulator.endpoint)
         os.environ["PUBLIC_BASE_URL"] = f"http://{args.host}:{args.api_port}"  # email links
         session = EndpointSession(emulator.endpoint)
         tokens, outputs = _prepare(emulator, session)
