@@ -26,7 +26,7 @@ class InMemoryStore:
     def add_restaurant(self, restaurant: Restaurant) -> None:
         with self._lock:
             if restaurant.id in self.restaurants:
-                raise AlreadyExists(f"restaurant {restaurant.id!r} already exists", field="id")
+                raise AlreadyExists("restaurant", restaurant.id, field="id")
             self.restaurants[restaurant.id] = restaurant
 
     def replace_restaurant(self, restaurant: Restaurant) -> None:
@@ -50,7 +50,7 @@ class InMemoryStore:
             held = self.covers[reservation.restaurant_id]
             cells = occupied_cells(reservation.starts_at, reservation.dining_minutes)
             if any(held.get(c, 0) + reservation.party_size > capacity for c in cells):
-                raise SlotFull("that time is fully booked", field="starts_at")
+                raise SlotFull(reservation.party_size, reservation.starts_at)
             for cell in cells:
                 held[cell] = held.get(cell, 0) + reservation.party_size
             self.reservations[(reservation.restaurant_id, reservation.id)] = reservation
@@ -116,4 +116,4 @@ class InMemoryStore:
             if token.restaurant_id == restaurant_id and token.token_id == token_id:
                 del self.tokens[digest_]
                 return
-        raise NotFound(f"no staff token {token_id!r}", field="token_id")
+        raise NotFound("staff token", token_id, field="token_id")

@@ -116,9 +116,7 @@ class DynamoStore:
             )
         except ClientError as error:
             if _code(error) == "ConditionalCheckFailedException":
-                raise AlreadyExists(
-                    f"restaurant {restaurant.id!r} already exists", field="id"
-                ) from None
+                raise AlreadyExists("restaurant", restaurant.id, field="id") from None
             raise
 
     def replace_restaurant(self, restaurant: Restaurant) -> None:
@@ -197,12 +195,7 @@ class DynamoStore:
         if idempotency is not None and reasons[-1] == "ConditionalCheckFailed":
             raise IdempotencyKeyTaken()
         if any(code == "ConditionalCheckFailed" for code in reasons[1 : 1 + len(cells)]):
-            local = reservation.starts_at.strftime("%Y-%m-%d %H:%M")
-            raise SlotFull(
-                f"no table for {reservation.party_size} at {local}: that time is fully booked; "
-                "check availability for another time",
-                field="starts_at",
-            )
+            raise SlotFull(reservation.party_size, reservation.starts_at)
         raise ConcurrentUpdate("the reservation could not be stored; retry", field=None)
 
     def get_reservation(self, restaurant_id: str, reservation_id: str) -> Reservation | None:
@@ -392,7 +385,7 @@ class DynamoStore:
     def revoke_staff_token(self, restaurant_id: str, token_id: str) -> None:
         listing = self._get(restaurant_pk(restaurant_id), staff_token_sk(token_id))
         if listing is None:
-            raise NotFound(f"no staff token {token_id!r}", field="token_id")
+            raise NotFound("staff token", token_id, field="token_id")
         token = _staff_token(listing)
         keys = [
             staff_token_lookup_key(token.token_digest),

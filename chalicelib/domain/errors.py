@@ -1,10 +1,14 @@
 """Domain errors. Each names the request field it is about, so the API can point at it.
 
-The HTTP layer maps the four families (NotFound, Invalid, Conflict, AccessDenied) to status
-codes in one table; the domain never knows about HTTP.
+Errors about things (a missing item, a full slot, a refused status change) carry their data;
+the web layer words them for people (`web.wording`). The HTTP layer maps the families
+(NotFound, Invalid, Conflict, Unauthenticated, Forbidden) to status codes in one table; the
+domain never knows about HTTP.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 
 class DomainError(Exception):
@@ -21,7 +25,13 @@ class DomainError(Exception):
 
 
 class NotFound(DomainError):
+    """No `kind` (e.g. "reservation") with id `key`."""
+
     code = "not_found"
+
+    def __init__(self, kind: str, key: str, *, field: str) -> None:
+        super().__init__(f"no {kind} {key!r}", field=field)
+        self.kind, self.key = kind, key
 
 
 class Invalid(DomainError):
@@ -37,15 +47,33 @@ class Conflict(DomainError):
 
 
 class SlotFull(Conflict):
+    """A grid cell the reservation would occupy has no room left for `party_size`."""
+
     code = "slot_full"
+
+    def __init__(self, party_size: int, starts_at: datetime) -> None:
+        super().__init__(f"slot full: {party_size} at {starts_at.isoformat()}", field="starts_at")
+        self.party_size, self.starts_at = party_size, starts_at
 
 
 class InvalidTransition(Conflict):
+    """The status machine has no step from `current` to `requested`."""
+
     code = "invalid_transition"
+
+    def __init__(self, current: str, requested: str) -> None:
+        super().__init__(f"{current} -> {requested}", field="status")
+        self.current, self.requested = current, requested
 
 
 class AlreadyExists(Conflict):
+    """A `kind` with id `key` exists already."""
+
     code = "already_exists"
+
+    def __init__(self, kind: str, key: str, *, field: str) -> None:
+        super().__init__(f"{kind} {key!r} already exists", field=field)
+        self.kind, self.key = kind, key
 
 
 class ConcurrentUpdate(Conflict):

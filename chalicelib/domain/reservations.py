@@ -147,10 +147,7 @@ class Reservation(BaseModel):
     ) -> Reservation:
         """The reservation after a status change, or InvalidTransition (409)."""
         if status not in TRANSITIONS[self.status]:
-            raise InvalidTransition(
-                f"reservation is {self.status.value} and cannot become {status.value}",
-                field="status",
-            )
+            raise InvalidTransition(self.status.value, status.value)
         return self.model_copy(
             update={
                 "status": status,

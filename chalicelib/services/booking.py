@@ -96,7 +96,7 @@ class RestaurantAdmin:
     def revoke_staff_token(self, restaurant_id: str, token_id: str) -> None:
         self.get(restaurant_id)
         if not is_id(token_id):
-            raise NotFound(f"no staff token {token_id!r}", field="token_id")
+            raise NotFound("staff token", token_id, field="token_id")
         self._store.revoke_staff_token(restaurant_id, token_id)
 
 
@@ -178,7 +178,7 @@ class ReservationDesk:
             else None
         )
         if reservation is None:
-            raise NotFound(f"no reservation {reservation_id!r}", field="reservation_id")
+            raise NotFound("reservation", reservation_id, field="reservation_id")
         return reservation
 
     def manage_token_digest(self, restaurant_id: str, reservation_id: str) -> str | None:
@@ -321,7 +321,7 @@ def find_restaurant(store: Store, restaurant_id: str) -> Restaurant:
     """The restaurant, or NotFound (ids that cannot be slugs never reach the store)."""
     restaurant = store.get_restaurant(restaurant_id) if rules.is_slug(restaurant_id) else None
     if restaurant is None:
-        raise NotFound(f"no restaurant {restaurant_id!r}", field="restaurant_id")
+        raise NotFound("restaurant", restaurant_id, field="restaurant_id")
     return restaurant
 
 

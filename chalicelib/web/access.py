@@ -126,7 +126,7 @@ class Authenticator:
             raise Forbidden("a manage token only opens its own reservation")
         stored = self._manage_token_digest(restaurant_id, reservation_id)
         if stored is None:
-            raise NotFound(f"no reservation {reservation_id!r}", field="reservation_id")
+            raise NotFound("reservation", reservation_id, field="reservation_id")
         if not same_digest(manage_token, stored):
             raise Forbidden("this manage token does not open this reservation", field="token")
         return Principal("guest", restaurant_id)

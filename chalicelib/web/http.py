@@ -24,6 +24,7 @@ from chalicelib.domain.errors import (
 from chalicelib.web import routes
 from chalicelib.web.access import Access, Authenticator, Credentials, Principal
 from chalicelib.web.link_pages import person_error_page
+from chalicelib.web.wording import message_for
 
 Model = TypeVar("Model", bound=BaseModel)
 View = Callable[..., Any]
@@ -68,7 +69,7 @@ def error_response(
 def domain_error_response(error: DomainError) -> Response:
     status = next(code for kind, code in STATUS_OF if isinstance(error, kind))
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
-    response = error_response(status, error.code, error.message, error.field)
+    response = error_response(status, error.code, message_for(error), error.field)
     response.headers.update(headers)
     return response
 
@@ -149,7 +150,9 @@ class Api:
                 except DomainError as error:
                     response = domain_error_response(error)
                     if html:
-                        return self._error_page(access, response.status_code, error.message, path)
+                        return self._error_page(
+                            access, response.status_code, message_for(error), path
+                        )
                     return response
 
             guarded.access = access  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
 from chalicelib.web.access import Access
 from chalicelib.web.pages import PAST_TENSE, error_page, get_form, page, post_form, summary
 from chalicelib.web.routes import CANCEL_STEP, MANAGE_TOKEN
+from chalicelib.web.wording import message_for
 
 _ASK_BEFORE_CANCELLING = "cancel"  # ?step=cancel
 
@@ -91,7 +92,7 @@ class GuestManagePages:
         except InvalidTransition:
             return _current(self._desk.get(restaurant_id, reservation_id), name)
         except Invalid as error:
-            return page("Your reservation", f"<p>{escape(error.message)}</p>", name, 409)
+            return page("Your reservation", f"<p>{escape(message_for(error))}</p>", name, 409)
         body = summary(done) + "<p>The restaurant has been told. You will get an email too.</p>"
         return page("Reservation cancelled", body, name)
 

@@ -124,7 +124,7 @@ class TestBooking:
         )
         status, body, _ = api.call("POST", f"{RES}/{second['id']}/accept", None, staff_a)
         assert (status, body["error"]["code"]) == (409, "invalid_transition")
-        assert "DECLINED" in body["error"]["message"]
+        assert body["error"]["message"] == "reservation is DECLINED and cannot become ACCEPTED"
 
     def test_guests_cannot_accept(self, api: Api, staff_a: dict[str, str]) -> None:
         booked = book(api)
@@ -148,10 +148,11 @@ class TestBooking:
         self, api: Api, staff_a: dict[str, str]
     ) -> None:
         full = [book(api, party_size=8) for _ in range(5)]
-        assert error_of(api.call("POST", RES, guest_request(party_size=1))) == (
-            409,
-            "slot_full",
-            "starts_at",
+        refused = api.call("POST", RES, guest_request(party_size=1))
+        assert error_of(refused) == (409, "slot_full", "starts_at")
+        assert refused[1]["error"]["message"] == (
+            f"no table for 1 at {upcoming_wednesday()} 19:30: that time is fully booked; "
+            "check availability for another time"
         )
         api.call("POST", f"{RES}/{full[0]['id']}/decline", None, staff_a)
         assert api.call("POST", RES, guest_request(party_size=8))[0] == 201

@@ -67,8 +67,9 @@ def test_reservations_round_trip_with_covers(store: Store) -> None:
 def test_capacity_is_all_or_nothing(store: Store) -> None:
     store.add_reservation(reservation("20:30", 6), capacity=8, idempotency=None)
     late = reservation("19:30", 4)  # overlaps 20:30-21:00 only
-    with pytest.raises(SlotFull):
+    with pytest.raises(SlotFull) as refused:
         store.add_reservation(late, capacity=8, idempotency=None)
+    assert (refused.value.party_size, refused.value.starts_at) == (4, late.starts_at)
     assert store.get_reservation("chez-test", late.id) is None
     held = store.covers_held("chez-test", local(WEDNESDAY, "19:00"), local(WEDNESDAY, "22:30"))
     assert sum(held.values()) == 6 * 6  # nothing of the refused booking was written

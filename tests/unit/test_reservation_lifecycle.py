@@ -66,7 +66,7 @@ def test_status_machine(desk: ReservationDesk, start: Status, target: Status) ->
     else:
         with pytest.raises(InvalidTransition) as caught:
             move(desk, reservation_id, target)
-        assert f"reservation is {start.value}" in caught.value.message
+        assert (caught.value.current, caught.value.requested) == (start.value, target.value)
         assert desk.get("chez-test", reservation_id).status is start
 
 
