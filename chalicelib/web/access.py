@@ -4,10 +4,9 @@ place that checks it (admin token, per-restaurant staff tokens, guests' manage t
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Literal
+from typing import Literal, Protocol
 
 from chalicelib.domain.errors import Forbidden, NotFound, Unauthenticated
 from chalicelib.domain.tokens import digest, same_digest
@@ -46,19 +45,46 @@ class Credentials:
     link_signature: str | None = None
 
 
+class AdminSecret(Protocol):
+    """Holds the admin token (read on first use: from SSM in AWS stages)."""
+
+    @property
+    def admin_token(self) -> str: ...
+
+
+class StaffTokenLookup(Protocol):
+    def find_staff_token(self, token_digest: str) -> StaffToken | None: ...
+
+
+class ManageTokenLookup(Protocol):
+    def manage_token_digest(self, restaurant_id: str, reservation_id: str) -> str | None: ...
+
+
+class StaffLinkCheck(Protocol):
+    def verify(
+        self,
+        restaurant_id: str,
+        reservation_id: str,
+        action: str | None,
+        expires: str | None,
+        signature: str | None,
+    ) -> str:
+        """The action a staff link grants, or Forbidden."""
+        ...
+
+
 class Authenticator:
     def __init__(
         self,
-        admin_token: Callable[[], str],
-        find_staff_token: Callable[[str], StaffToken | None],
-        manage_token_digest: Callable[[str, str], str | None],
-        verify_staff_link: Callable[[str, str, str | None, str | None, str | None], str]
-        | None = None,
+        admin: AdminSecret,
+        staff_tokens: StaffTokenLookup,
+        manage_tokens: ManageTokenLookup,
+        staff_links: StaffLinkCheck | None = None,
     ) -> None:
-        self._admin_token = admin_token
-        self._find_staff_token = find_staff_token
-        self._manage_token_digest = manage_token_digest
-        self._verify_staff_link = verify_staff_link
+        self._admin = admin
+        self._staff_tokens = staff_tokens
+        self._manage_tokens = manage_tokens
+        self._staff_links = staff_links
 
     def authorize(
         self,
@@ -76,7 +102,7 @@ class Authenticator:
         if access is Access.ADMIN:
             if bearer is not None and self._is_admin(bearer):
                 return Principal("admin")
-            if bearer is not None and self._find_staff_token(digest(bearer)) is not None:
+            if bearer is not None and self._is_staff_token(bearer):
                 raise Forbidden("this needs the admin token, not a staff token")
             raise Unauthenticated("send the admin token as 'Authorization: Bearer <token>'")
         if bearer is not None or access is Access.STAFF:
@@ -86,9 +112,9 @@ class Authenticator:
     def _staff_link(
         self, credentials: Credentials, restaurant_id: str | None, reservation_id: str | None
     ) -> Principal:
-        if self._verify_staff_link is None or restaurant_id is None or reservation_id is None:
+        if self._staff_links is None or restaurant_id is None or reservation_id is None:
             raise Forbidden("this link is not valid")
-        action = self._verify_staff_link(
+        action = self._staff_links.verify(
             restaurant_id,
             reservation_id,
             credentials.link_action,
@@ -97,8 +123,11 @@ class Authenticator:
         )
         return Principal("staff", restaurant_id, link_action=action)
 
+    def _is_staff_token(self, bearer: str) -> bool:
+        return self._staff_tokens.find_staff_token(digest(bearer)) is not None
+
     def _is_admin(self, bearer: str) -> bool:
-        expected = self._admin_token()
+        expected = self._admin.admin_token
         # An unset admin token must never match anything (fail closed).
         return bool(expected) and hmac.compare_digest(digest(bearer), digest(expected))
 
@@ -107,7 +136,7 @@ class Authenticator:
             raise Unauthenticated("send a staff token as 'Authorization: Bearer <token>'")
         if self._is_admin(bearer):
             return Principal("admin", restaurant_id)
-        token = self._find_staff_token(digest(bearer))
+        token = self._staff_tokens.find_staff_token(digest(bearer))
         if token is None:
             raise Unauthenticated("unknown or revoked token")
         if token.restaurant_id != restaurant_id:
@@ -124,7 +153,7 @@ class Authenticator:
             )
         if restaurant_id is None or reservation_id is None:
             raise Forbidden("a manage token only opens its own reservation")
-        stored = self._manage_token_digest(restaurant_id, reservation_id)
+        stored = self._manage_tokens.manage_token_digest(restaurant_id, reservation_id)
         if stored is None:
             raise NotFound("reservation", reservation_id, field="reservation_id")
         if not same_digest(manage_token, stored):

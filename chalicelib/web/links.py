@@ -34,27 +34,13 @@ EXPIRED = (
 )
 
 
-class StaffLinks:
-    """`…/respond?action=accept&expires=…&signature=…`, valid until the seating time."""
+class StaffLinkSigner:
+    """Signs staff links (HMAC-SHA256 over restaurant, reservation, action and expiry) and
+    checks them: the one place that decides whether a staff link is genuine and current."""
 
-    def __init__(self, signing_key: str, base_url: str, clock: Callable[[], datetime]) -> None:
+    def __init__(self, signing_key: str, clock: Callable[[], datetime]) -> None:
         self._key = signing_key.encode()
-        self._base = base_url.rstrip("/")
         self._clock = clock
-
-    def url(
-        self, restaurant_id: str, reservation_id: str, action: StaffAction, expires: datetime
-    ) -> str:
-        until = int(expires.timestamp())
-        query = urlencode(
-            {
-                LINK_ACTION: action,
-                LINK_EXPIRES: until,
-                LINK_SIGNATURE: self._sign(restaurant_id, reservation_id, action, until),
-            }
-        )
-        path = reservation_path(RESPOND, restaurant_id, reservation_id)
-        return f"{self._base}{path}?{query}"
 
     def verify(
         self,
@@ -71,17 +57,39 @@ class StaffLinks:
             until = int(expires)
         except ValueError:
             raise Forbidden(NOT_VALID) from None
-        expected = self._sign(restaurant_id, reservation_id, action, until)
+        expected = self.sign(restaurant_id, reservation_id, action, until)
         if not hmac.compare_digest(expected, signature):
             raise Forbidden(NOT_VALID)
         if self._clock().timestamp() > until:
             raise Forbidden(EXPIRED)
         return "accept" if action == "accept" else "decline"
 
-    def _sign(self, restaurant_id: str, reservation_id: str, action: str, until: int) -> str:
+    def sign(self, restaurant_id: str, reservation_id: str, action: str, until: int) -> str:
         message = f"staff-action:{restaurant_id}/{reservation_id}/{action}/{until}".encode()
         digest = hmac.new(self._key, message, "sha256").digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+class StaffLinks:
+    """`…/respond?action=accept&expires=…&signature=…`, valid until the seating time."""
+
+    def __init__(self, signer: StaffLinkSigner, base_url: str) -> None:
+        self._signer = signer
+        self._base = base_url.rstrip("/")
+
+    def url(
+        self, restaurant_id: str, reservation_id: str, action: StaffAction, expires: datetime
+    ) -> str:
+        until = int(expires.timestamp())
+        query = urlencode(
+            {
+                LINK_ACTION: action,
+                LINK_EXPIRES: until,
+                LINK_SIGNATURE: self._signer.sign(restaurant_id, reservation_id, action, until),
+            }
+        )
+        path = reservation_path(RESPOND, restaurant_id, reservation_id)
+        return f"{self._base}{path}?{query}"
 
 
 def manage_url(base_url: str, restaurant_id: str, reservation_id: str, token: str) -> str:

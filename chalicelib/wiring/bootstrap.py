@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.mailer import SesMailer
     from chalicelib.adapters.publisher import StreamRelay
     from chalicelib.services.notifications import DailySummaries
-    from chalicelib.web.links import StaffLinks
+    from chalicelib.web.links import StaffLinks, StaffLinkSigner
 
 _KEPT = frozenset({"settings", "session", "_clients"})
 # An SQS batch handler: (Lambda event, context) -> partial batch response.
@@ -77,23 +77,9 @@ class Wiring:
 
         return DynamoStore(self.client("dynamodb"), self.settings.table_name)
 
-    def _secret(self, value: str | None, parameter: str | None, name: str) -> str:
-        if value:
-            return value
-        if parameter:
-            response = self.client("ssm").get_parameter(Name=parameter, WithDecryption=True)
-            return str(response["Parameter"]["Value"])
-        raise RuntimeError(f"{name} is not configured: set {name} or {name}_PARAMETER")
-
     @cached_property
-    def admin_token(self) -> str:
-        s = self.settings
-        return self._secret(s.admin_token, s.admin_token_parameter, "ADMIN_TOKEN")
-
-    @cached_property
-    def signing_key(self) -> str:
-        s = self.settings
-        return self._secret(s.signing_key, s.signing_key_parameter, "SIGNING_KEY")
+    def secrets(self) -> Secrets:
+        return Secrets(self.settings, self.client)
 
     # -- the API ---------------------------------------------------------------------------
 
@@ -103,7 +89,7 @@ class Wiring:
 
     @cached_property
     def reservation_desk(self) -> ReservationDesk:
-        return ReservationDesk(self.store, ManageTokens(self.signing_key))
+        return ReservationDesk(self.store, ManageTokens(self.secrets.signing_key))
 
     def restaurant_name(self, restaurant_id: str) -> str | None:
         """The restaurant's name for a page, or None when there is no such restaurant."""
@@ -115,10 +101,10 @@ class Wiring:
     @cached_property
     def authenticator(self) -> Authenticator:
         return Authenticator(
-            admin_token=lambda: self.admin_token,
-            find_staff_token=self.store.find_staff_token,
-            manage_token_digest=self.reservation_desk.manage_token_digest,
-            verify_staff_link=lambda *link: self.staff_links.verify(*link),
+            admin=self.secrets,
+            staff_tokens=self.store,
+            manage_tokens=self.reservation_desk,
+            staff_links=self.staff_link_signer,
         )
 
     @property
@@ -129,11 +115,17 @@ class Wiring:
         return url
 
     @cached_property
-    def staff_links(self) -> StaffLinks:
+    def staff_link_signer(self) -> StaffLinkSigner:
         from chalicelib.services.booking import utc_now
+        from chalicelib.web.links import StaffLinkSigner
+
+        return StaffLinkSigner(self.secrets.signing_key, utc_now)
+
+    @cached_property
+    def staff_links(self) -> StaffLinks:
         from chalicelib.web.links import StaffLinks
 
-        return StaffLinks(self.signing_key, self._public_base_url, utc_now)
+        return StaffLinks(self.staff_link_signer, self._public_base_url)
 
     # -- event handlers --------------------------------------------------------------------
 
@@ -181,7 +173,7 @@ class Wiring:
         from chalicelib.services.notifications import GuestNotifier
 
         notifier = GuestNotifier(
-            self.store, ManageTokens(self.signing_key), self._public_base_url, self.mailer
+            self.store, ManageTokens(self.secrets.signing_key), self._public_base_url, self.mailer
         )
         return OncePerEvent(
             "notify_guest", notifier.notify, self.client("dynamodb"), self.settings.table_name
@@ -192,6 +184,33 @@ class Wiring:
         from chalicelib.services.notifications import DailySummaries
 
         return DailySummaries(self.store)
+
+
+class Secrets:
+    """The stage's secrets: given directly (tests), or read from SSM SecureString parameters
+    once, on first use (AWS stages and the local emulator)."""
+
+    def __init__(self, settings: Settings, client: Callable[[str], Any]) -> None:
+        self._settings = settings
+        self._client = client
+
+    @cached_property
+    def admin_token(self) -> str:
+        s = self._settings
+        return self._read(s.admin_token, s.admin_token_parameter, "ADMIN_TOKEN")
+
+    @cached_property
+    def signing_key(self) -> str:
+        s = self._settings
+        return self._read(s.signing_key, s.signing_key_parameter, "SIGNING_KEY")
+
+    def _read(self, value: str | None, parameter: str | None, name: str) -> str:
+        if value:
+            return value
+        if parameter:
+            response = self._client("ssm").get_parameter(Name=parameter, WithDecryption=True)
+            return str(response["Parameter"]["Value"])
+        raise RuntimeError(f"{name} is not configured: set {name} or {name}_PARAMETER")
 
 
 _current: Wiring | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
@@ -27,13 +28,24 @@ TOKENS = {digest(STAFF_A): token(STAFF_A, "a"), digest(STAFF_B): token(STAFF_B, 
 RESERVATIONS = {("a", "r1"): digest(MANAGE)}
 
 
+@dataclass(frozen=True)
+class Admin:
+    admin_token: str
+
+
+class StaffTokens:
+    def find_staff_token(self, token_digest: str) -> StaffToken | None:
+        return TOKENS.get(token_digest)
+
+
+class ManageTokenDigests:
+    def manage_token_digest(self, restaurant_id: str, reservation_id: str) -> str | None:
+        return RESERVATIONS.get((restaurant_id, reservation_id))
+
+
 @pytest.fixture
 def auth() -> Authenticator:
-    return Authenticator(
-        admin_token=lambda: ADMIN,
-        find_staff_token=TOKENS.get,
-        manage_token_digest=lambda rid, res: RESERVATIONS.get((rid, res)),
-    )
+    return Authenticator(Admin(ADMIN), StaffTokens(), ManageTokenDigests())
 
 
 def bearer(secret: str) -> Credentials:
@@ -70,7 +82,7 @@ def test_admin_token_passes_admin_and_staff_routes(auth: Authenticator) -> None:
 
 
 def test_an_unset_admin_token_matches_nothing() -> None:
-    auth = Authenticator(lambda: "", TOKENS.get, lambda rid, res: None)
+    auth = Authenticator(Admin(""), StaffTokens(), ManageTokenDigests())
     with pytest.raises(Unauthenticated):
         auth.authorize(Access.ADMIN, Credentials(authorization="Bearer x"))
 
