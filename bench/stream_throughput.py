@@ -21,7 +21,7 @@ class AcceptsEverything:
 
 
 def records(count: int = BATCH) -> list[dict[str, Any]]:
-    from chalicelib.adapters.dynamodb import reservation_item
+    from chalicelib.adapters.dynamodb.reservations import reservation_item
     from chalicelib.domain.ids import new_id
     from chalicelib.domain.reservations import Guest, Reservation
 

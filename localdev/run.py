@@ -130,7 +130,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 def _prepare(emulator: Emulator, session: EndpointSession) -> tuple[dict[str, str], dict[str, str]]:
     """Point this process and `chalice local` at the emulator, provision, seed."""
-    from chalicelib.adapters.dynamodb import DynamoStore
+    from chalicelib.adapters.dynamodb import dynamo_stores
 
     outputs = provision(session, parameters={"NotificationVisibilityTimeout": "5"})
     tokens = {
@@ -139,7 +139,7 @@ def _prepare(emulator: Emulator, session: EndpointSession) -> tuple[dict[str, st
         "signing": os.environ.get("LOCAL_SIGNING_KEY") or secrets.token_urlsafe(32),
     }
     store_secrets(session, "local", tokens["admin"], tokens["signing"])
-    seed_demo(DynamoStore(session.client("dynamodb"), outputs["TableName"]), tokens["staff"])
+    seed_demo(dynamo_stores(session.client("dynamodb"), outputs["TableName"]), tokens["staff"])
     return tokens, outputs
 
 

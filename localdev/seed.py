@@ -8,7 +8,7 @@ from chalicelib.domain.ids import new_id
 from chalicelib.domain.restaurants import NewRestaurant, OpeningRange
 from chalicelib.domain.tokens import digest
 from chalicelib.services.booking import RestaurantAdmin
-from chalicelib.services.ports import StaffToken, Store
+from chalicelib.services.ports import StaffToken, Stores
 
 DEMO_ID = "demo-bistro"
 
@@ -46,10 +46,10 @@ def demo_seating_times() -> list[str]:
     return [start.strftime("%H:%M") for start in seatings(demo_restaurant(), date(2026, 6, 1))]
 
 
-def seed_demo(store: Store, staff_token: str) -> None:
+def seed_demo(stores: Stores, staff_token: str) -> None:
     """Create demo-bistro and a staff token for it whose secret is `staff_token`."""
-    RestaurantAdmin(store).create(demo_restaurant())
-    store.add_staff_token(
+    RestaurantAdmin(stores.restaurants, stores.staff_tokens).create(demo_restaurant())
+    stores.staff_tokens.add_staff_token(
         StaffToken(
             token_id=new_id(),
             restaurant_id=DEMO_ID,

@@ -1,43 +1,52 @@
-"""An in-memory `Store` with the same atomicity as the DynamoDB one (one lock per call)."""
+"""In-memory stores, one per port of `services.ports`, with the same atomicity as the DynamoDB
+ones (one lock per call). The store contract tests run against both."""
 
 from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from chalicelib.domain.errors import AlreadyExists, ConcurrentUpdate, NotFound, SlotFull
 from chalicelib.domain.reservations import Reservation
 from chalicelib.domain.restaurants import Restaurant, occupied_cells
-from chalicelib.services.ports import IdempotencyKeyTaken, IdempotencyRecord, StaffToken
+from chalicelib.domain.tokens import ManageTokens
+from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
+from chalicelib.services.ports import IdempotencyKeyTaken, IdempotencyRecord, StaffToken, Stores
+
+Clock = Callable[[], datetime]
 
 
-class InMemoryStore:
+class InMemoryRestaurants:
     def __init__(self) -> None:
-        self.restaurants: dict[str, Restaurant] = {}
-        self.reservations: dict[tuple[str, str], Reservation] = {}
-        self.covers: dict[str, dict[datetime, int]] = defaultdict(dict)
-        self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
-        self.tokens: dict[str, StaffToken] = {}
-        self.applied_events: set[str] = set()
-        self.summaries: dict[tuple[str, date], dict[str, int]] = {}
+        self.stored: dict[str, Restaurant] = {}
         self._lock = threading.Lock()
 
     def add_restaurant(self, restaurant: Restaurant) -> None:
         with self._lock:
-            if restaurant.id in self.restaurants:
+            if restaurant.id in self.stored:
                 raise AlreadyExists("restaurant", restaurant.id, field="id")
-            self.restaurants[restaurant.id] = restaurant
+            self.stored[restaurant.id] = restaurant
 
     def replace_restaurant(self, restaurant: Restaurant) -> None:
         with self._lock:
-            current = self.restaurants.get(restaurant.id)
+            current = self.stored.get(restaurant.id)
             if current is None or current.version != restaurant.version - 1:
                 raise ConcurrentUpdate("the restaurant was changed meanwhile", field="version")
-            self.restaurants[restaurant.id] = restaurant
+            self.stored[restaurant.id] = restaurant
 
     def get_restaurant(self, restaurant_id: str) -> Restaurant | None:
-        return self.restaurants.get(restaurant_id)
+        return self.stored.get(restaurant_id)
+
+
+class InMemoryReservations:
+    def __init__(self) -> None:
+        self.stored: dict[tuple[str, str], Reservation] = {}
+        self.covers: dict[str, dict[datetime, int]] = defaultdict(dict)
+        self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
+        self._lock = threading.Lock()
 
     def add_reservation(
         self, reservation: Reservation, *, capacity: int, idempotency: IdempotencyRecord | None
@@ -53,29 +62,27 @@ class InMemoryStore:
                 raise SlotFull(reservation.party_size, reservation.starts_at)
             for cell in cells:
                 held[cell] = held.get(cell, 0) + reservation.party_size
-            self.reservations[(reservation.restaurant_id, reservation.id)] = reservation
+            self.stored[(reservation.restaurant_id, reservation.id)] = reservation
             if idempotency is not None:
                 self.idempotency[(idempotency.restaurant_id, idempotency.key_digest)] = idempotency
 
     def get_reservation(self, restaurant_id: str, reservation_id: str) -> Reservation | None:
-        return self.reservations.get((restaurant_id, reservation_id))
+        return self.stored.get((restaurant_id, reservation_id))
 
     def save_transition(self, before: Reservation, after: Reservation) -> None:
         with self._lock:
             key = (before.restaurant_id, before.id)
-            if self.reservations[key].version != before.version:
+            if self.stored[key].version != before.version:
                 raise ConcurrentUpdate("the reservation changed meanwhile", field=None)
             if before.holds_covers and not after.holds_covers:
                 held = self.covers[before.restaurant_id]
                 for cell in occupied_cells(before.starts_at, before.dining_minutes):
                     held[cell] -= before.party_size
-            self.reservations[key] = after
+            self.stored[key] = after
 
     def reservations_on(self, restaurant_id: str, day: date) -> list[Reservation]:
         found = [
-            r
-            for (rid, _), r in self.reservations.items()
-            if rid == restaurant_id and r.local_date == day
+            r for (rid, _), r in self.stored.items() if rid == restaurant_id and r.local_date == day
         ]
         return sorted(found, key=lambda r: (r.starts_at_utc, r.id))
 
@@ -86,6 +93,13 @@ class InMemoryStore:
 
     def get_idempotency(self, restaurant_id: str, key_digest: str) -> IdempotencyRecord | None:
         return self.idempotency.get((restaurant_id, key_digest))
+
+
+class InMemoryDailyTotals:
+    def __init__(self) -> None:
+        self.applied_events: set[str] = set()
+        self.summaries: dict[tuple[str, date], dict[str, int]] = {}
+        self._lock = threading.Lock()
 
     def apply_to_summary(
         self, restaurant_id: str, day: date, event_id: str, changes: dict[str, int]
@@ -102,18 +116,42 @@ class InMemoryStore:
     def daily_summary(self, restaurant_id: str, day: date) -> dict[str, int]:
         return dict(self.summaries.get((restaurant_id, day), {}))
 
+
+class InMemoryStaffTokens:
+    def __init__(self) -> None:
+        self.by_digest: dict[str, StaffToken] = {}
+
     def add_staff_token(self, token: StaffToken) -> None:
-        self.tokens[token.token_digest] = token
+        self.by_digest[token.token_digest] = token
 
     def find_staff_token(self, token_digest: str) -> StaffToken | None:
-        return self.tokens.get(token_digest)
+        return self.by_digest.get(token_digest)
 
     def staff_tokens(self, restaurant_id: str) -> list[StaffToken]:
-        return [t for t in self.tokens.values() if t.restaurant_id == restaurant_id]
+        return [t for t in self.by_digest.values() if t.restaurant_id == restaurant_id]
 
     def revoke_staff_token(self, restaurant_id: str, token_id: str) -> None:
-        for digest_, token in list(self.tokens.items()):
+        for digest_, token in list(self.by_digest.items()):
             if token.restaurant_id == restaurant_id and token.token_id == token_id:
-                del self.tokens[digest_]
+                del self.by_digest[digest_]
                 return
         raise NotFound("staff token", token_id, field="token_id")
+
+
+@dataclass
+class InMemoryStores:
+    """The four fakes together; tests read their state (`reservations.covers`, …) directly."""
+
+    restaurants: InMemoryRestaurants = field(default_factory=InMemoryRestaurants)
+    reservations: InMemoryReservations = field(default_factory=InMemoryReservations)
+    totals: InMemoryDailyTotals = field(default_factory=InMemoryDailyTotals)
+    staff_tokens: InMemoryStaffTokens = field(default_factory=InMemoryStaffTokens)
+
+    def ports(self) -> Stores:
+        return Stores(self.restaurants, self.reservations, self.totals, self.staff_tokens)
+
+    def admin(self, clock: Clock) -> RestaurantAdmin:
+        return RestaurantAdmin(self.restaurants, self.staff_tokens, clock)
+
+    def desk(self, clock: Clock) -> ReservationDesk:
+        return ReservationDesk(self.restaurants, self.reservations, ManageTokens("k" * 32), clock)

@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime
 
 PK, SK = "PK", "SK"
 ENTITY = "entity"
+# The day index (infra/resources.yaml): a restaurant's reservations of one local date by time.
+DAY_INDEX, DAY_PK, DAY_SK = "GSI1", "GSI1PK", "GSI1SK"
 
 # What `entity` says an item is. Only reservations become business events.
 RESERVATION = "reservation"
@@ -18,6 +20,8 @@ RESTAURANT = "restaurant"
 IDEMPOTENCY_KEY = "idempotency_key"  # a client's Idempotency-Key on POST
 APPLIED_EVENT = "applied_event"  # "this event was counted" marker for daily totals
 STAFF_TOKEN = "staff_token"
+OCCUPANCY = "occupancy"  # covers held in one 15-minute grid cell
+DAILY_SUMMARY = "daily_summary"
 
 _CELL_FORMAT = "%Y-%m-%dT%H:%MZ"
 _STAFF_TOKEN = "STAFF_TOKEN"
@@ -25,6 +29,9 @@ _STAFF_TOKEN = "STAFF_TOKEN"
 
 def restaurant_pk(restaurant_id: str) -> str:
     return f"RESTAURANT#{restaurant_id}"
+
+
+RESTAURANT_SK = "PROFILE"
 
 
 def reservation_sk(reservation_id: str) -> str:
@@ -59,6 +66,9 @@ def consumer_idempotency_pk(consumer: str) -> str:
 
 def applied_event_pk(event_id: str) -> str:
     return f"APPLIED#{event_id}"
+
+
+APPLIED_EVENT_SK = "SUMMARY"
 
 
 def staff_token_lookup_key(token_digest: str) -> dict[str, str]:

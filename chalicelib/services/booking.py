@@ -1,4 +1,5 @@
-"""Use cases: what guests, staff and administrators can do. Storage comes in through `Store`."""
+"""Use cases: what guests, staff and administrators can do. Storage comes in through the
+ports (`services.ports`), one per aggregate."""
 
 from __future__ import annotations
 
@@ -15,7 +16,14 @@ from chalicelib.domain.ids import is_id, new_id
 from chalicelib.domain.reservations import RequestReservation, Reservation, Status
 from chalicelib.domain.restaurants import NewRestaurant, Restaurant, RestaurantSettings
 from chalicelib.domain.tokens import ManageTokens, digest, new_staff_token
-from chalicelib.services.ports import IdempotencyKeyTaken, IdempotencyRecord, StaffToken, Store
+from chalicelib.services.ports import (
+    IdempotencyKeyTaken,
+    IdempotencyRecord,
+    ReservationStore,
+    RestaurantStore,
+    StaffToken,
+    StaffTokenStore,
+)
 
 Clock = Callable[[], datetime]
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -51,14 +59,17 @@ class IssuedStaffToken:
 class RestaurantAdmin:
     """Administrators create and edit restaurants and issue staff tokens."""
 
-    def __init__(self, store: Store, clock: Clock = utc_now) -> None:
-        self._store = store
+    def __init__(
+        self, restaurants: RestaurantStore, staff_tokens: StaffTokenStore, clock: Clock = utc_now
+    ) -> None:
+        self._restaurants = restaurants
+        self._staff_tokens = staff_tokens
         self._clock = clock
 
     def create(self, spec: NewRestaurant) -> Restaurant:
         now = self._clock()
         restaurant = Restaurant(**spec.model_dump(), version=1, created_at=now, updated_at=now)
-        self._store.add_restaurant(restaurant)
+        self._restaurants.add_restaurant(restaurant)
         return restaurant
 
     def replace(self, restaurant_id: str, settings: RestaurantSettings) -> Restaurant:
@@ -70,11 +81,11 @@ class RestaurantAdmin:
             created_at=current.created_at,
             updated_at=self._clock(),
         )
-        self._store.replace_restaurant(updated)
+        self._restaurants.replace_restaurant(updated)
         return updated
 
     def get(self, restaurant_id: str) -> Restaurant:
-        return find_restaurant(self._store, restaurant_id)
+        return find_restaurant(self._restaurants, restaurant_id)
 
     def issue_staff_token(self, restaurant_id: str, label: str) -> IssuedStaffToken:
         self.get(restaurant_id)
@@ -86,25 +97,32 @@ class RestaurantAdmin:
             token_digest=digest(secret),
             created_at=self._clock(),
         )
-        self._store.add_staff_token(token)
+        self._staff_tokens.add_staff_token(token)
         return IssuedStaffToken(token=token, secret=secret)
 
     def staff_tokens(self, restaurant_id: str) -> list[StaffToken]:
         self.get(restaurant_id)
-        return self._store.staff_tokens(restaurant_id)
+        return self._staff_tokens.staff_tokens(restaurant_id)
 
     def revoke_staff_token(self, restaurant_id: str, token_id: str) -> None:
         self.get(restaurant_id)
         if not is_id(token_id):
             raise NotFound("staff token", token_id, field="token_id")
-        self._store.revoke_staff_token(restaurant_id, token_id)
+        self._staff_tokens.revoke_staff_token(restaurant_id, token_id)
 
 
 class ReservationDesk:
     """Guests book and cancel; staff accept, decline, cancel and list."""
 
-    def __init__(self, store: Store, manage_tokens: ManageTokens, clock: Clock = utc_now) -> None:
-        self._store = store
+    def __init__(
+        self,
+        restaurants: RestaurantStore,
+        reservations: ReservationStore,
+        manage_tokens: ManageTokens,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._restaurants = restaurants
+        self._reservations = reservations
         self._tokens = manage_tokens
         self._clock = clock
 
@@ -128,7 +146,7 @@ class ReservationDesk:
         if claim is not None:
             claim = dataclasses.replace(claim, reservation_id=reservation.id)
         try:
-            self._store.add_reservation(
+            self._reservations.add_reservation(
                 reservation, capacity=restaurant.capacity, idempotency=claim
             )
         except IdempotencyKeyTaken:
@@ -149,7 +167,7 @@ class ReservationDesk:
         held: dict[datetime, int] = {}
         if starts:
             span_end = starts[-1] + timedelta(minutes=restaurant.dining_minutes)
-            held = self._store.covers_held(restaurant_id, starts[0], span_end)
+            held = self._reservations.covers_held(restaurant_id, starts[0], span_end)
         now = self._clock()
         slots = []
         for start in starts:
@@ -173,7 +191,7 @@ class ReservationDesk:
 
     def get(self, restaurant_id: str, reservation_id: str) -> Reservation:
         reservation = (
-            self._store.get_reservation(restaurant_id, reservation_id)
+            self._reservations.get_reservation(restaurant_id, reservation_id)
             if is_id(reservation_id) and rules.is_slug(restaurant_id)
             else None
         )
@@ -219,14 +237,14 @@ class ReservationDesk:
         wanted = set(statuses)
         return [
             r
-            for r in self._store.reservations_on(restaurant_id, day)
+            for r in self._reservations.reservations_on(restaurant_id, day)
             if not wanted or r.status in wanted
         ]
 
     # -- internals ------------------------------------------------------------------------
 
     def _restaurant(self, restaurant_id: str) -> Restaurant:
-        return find_restaurant(self._store, restaurant_id)
+        return find_restaurant(self._restaurants, restaurant_id)
 
     def _new_reservation(self, restaurant: Restaurant, command: RequestReservation) -> Reservation:
         now = self._clock()
@@ -277,7 +295,7 @@ class ReservationDesk:
 
     def _replay(self, claim: IdempotencyRecord) -> Booking | None:
         """The earlier booking for the same key, None if the key is unused or expired."""
-        earlier = self._store.get_idempotency(claim.restaurant_id, claim.key_digest)
+        earlier = self._reservations.get_idempotency(claim.restaurant_id, claim.key_digest)
         if earlier is None or earlier.expires_at < self._clock():
             return None
         if earlier.fingerprint != claim.fingerprint:
@@ -308,7 +326,7 @@ class ReservationDesk:
                 status, now=self._clock(), decline_reason=decline_reason, cancelled_by=cancelled_by
             )
             try:
-                self._store.save_transition(before, after)
+                self._reservations.save_transition(before, after)
             except ConcurrentUpdate:
                 continue
             return after
@@ -317,12 +335,12 @@ class ReservationDesk:
         )
 
 
-def find_restaurant(store: Store, restaurant_id: str) -> Restaurant:
+def find_restaurant(restaurants: RestaurantStore, restaurant_id: str) -> Restaurant:
     """The restaurant, or NotFound (ids that cannot be slugs never reach the store)."""
-    restaurant = store.get_restaurant(restaurant_id) if rules.is_slug(restaurant_id) else None
-    if restaurant is None:
+    found = restaurants.get_restaurant(restaurant_id) if rules.is_slug(restaurant_id) else None
+    if found is None:
         raise NotFound("restaurant", restaurant_id, field="restaurant_id")
-    return restaurant
+    return found
 
 
 def _bookable(restaurant: Restaurant, start: datetime, now: datetime) -> bool:

@@ -6,26 +6,21 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime
-from typing import Protocol
 
 from chalicelib.domain.events import BusinessEvent, ReservationRequested
 from chalicelib.domain.reservations import HOLDS_COVERS
 from chalicelib.domain.tokens import ManageTokens
 from chalicelib.services.booking import find_restaurant
-from chalicelib.services.emails import Email, guest_status_email, staff_request_email
-from chalicelib.services.ports import Store
+from chalicelib.services.emails import guest_status_email, staff_request_email
+from chalicelib.services.ports import DailyTotalStore, Mailer, RestaurantStore
 from chalicelib.web.links import StaffLinks, manage_url
 
 SUMMARY_FIELDS = ("requested", "pending", "accepted", "declined", "cancelled", "covers_booked")
 
 
-class Mailer(Protocol):
-    def send(self, email: Email) -> str: ...
-
-
 class StaffNotifier:
-    def __init__(self, store: Store, links: StaffLinks, mailer: Mailer) -> None:
-        self._store = store
+    def __init__(self, restaurants: RestaurantStore, links: StaffLinks, mailer: Mailer) -> None:
+        self._restaurants = restaurants
         self._links = links
         self._mailer = mailer
 
@@ -34,7 +29,7 @@ class StaffNotifier:
         if not isinstance(event, ReservationRequested):
             raise ValueError(f"staff are notified of requests only, not {event.detail_type}")
         state = event.reservation
-        restaurant = find_restaurant(self._store, state.restaurant_id)
+        restaurant = find_restaurant(self._restaurants, state.restaurant_id)
         expires = datetime.fromisoformat(state.starts_at)
         email = staff_request_email(
             event,
@@ -48,16 +43,20 @@ class StaffNotifier:
 
 class GuestNotifier:
     def __init__(
-        self, store: Store, manage_tokens: ManageTokens, base_url: str, mailer: Mailer
+        self,
+        restaurants: RestaurantStore,
+        manage_tokens: ManageTokens,
+        base_url: str,
+        mailer: Mailer,
     ) -> None:
-        self._store = store
+        self._restaurants = restaurants
         self._tokens = manage_tokens
         self._base = base_url.rstrip("/")
         self._mailer = mailer
 
     def notify(self, event: BusinessEvent) -> str:
         state = event.reservation
-        restaurant = find_restaurant(self._store, state.restaurant_id)
+        restaurant = find_restaurant(self._restaurants, state.restaurant_id)
         token = self._tokens.for_reservation(state.restaurant_id, state.id)
         link = manage_url(self._base, state.restaurant_id, state.id, token)
         return self._mailer.send(guest_status_email(event, restaurant.name, link))
@@ -82,18 +81,19 @@ def summary_changes(event: BusinessEvent) -> dict[str, int]:
 
 
 class DailySummaries:
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    def __init__(self, restaurants: RestaurantStore, totals: DailyTotalStore) -> None:
+        self._restaurants = restaurants
+        self._totals = totals
 
     def apply(self, event: BusinessEvent) -> bool:
         """Count the event once; False when it was counted before (a redelivery)."""
         state = event.reservation
         day = datetime.fromisoformat(state.starts_at).date()
-        return self._store.apply_to_summary(
+        return self._totals.apply_to_summary(
             state.restaurant_id, day, event.event_id, summary_changes(event)
         )
 
     def of(self, restaurant_id: str, day: date) -> dict[str, int | str]:
-        find_restaurant(self._store, restaurant_id)
-        totals = self._store.daily_summary(restaurant_id, day)
+        find_restaurant(self._restaurants, restaurant_id)
+        totals = self._totals.daily_summary(restaurant_id, day)
         return {"date": day.isoformat(), **{f: totals.get(f, 0) for f in SUMMARY_FIELDS}}

@@ -1,5 +1,7 @@
-"""What the services need from storage. The DynamoDB adapter and the tests' in-memory fake
-both honour this contract (the same contract tests run against both)."""
+"""What the services need from storage, one port per aggregate (restaurants, reservations with
+their capacity grid, daily totals, staff tokens), and from the mail server. The DynamoDB
+adapters and the tests' in-memory fakes honour the same contract (the same contract tests run
+against both)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Protocol
 
 from chalicelib.domain.reservations import Reservation
 from chalicelib.domain.restaurants import Restaurant
+from chalicelib.services.emails import Email
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class IdempotencyKeyTaken(Exception):
     """Another request claimed the same Idempotency-Key first (a concurrent retry)."""
 
 
-class Store(Protocol):
+class RestaurantStore(Protocol):
     def add_restaurant(self, restaurant: Restaurant) -> None:
         """Raises AlreadyExists when the id is taken."""
 
@@ -53,6 +56,10 @@ class Store(Protocol):
         raises ConcurrentUpdate otherwise."""
 
     def get_restaurant(self, restaurant_id: str) -> Restaurant | None: ...
+
+
+class ReservationStore(Protocol):
+    """Reservations, the capacity grid they hold, and the clients' Idempotency-Keys."""
 
     def add_reservation(
         self, reservation: Reservation, *, capacity: int, idempotency: IdempotencyRecord | None
@@ -77,6 +84,8 @@ class Store(Protocol):
 
     def get_idempotency(self, restaurant_id: str, key_digest: str) -> IdempotencyRecord | None: ...
 
+
+class DailyTotalStore(Protocol):
     def apply_to_summary(
         self, restaurant_id: str, day: date, event_id: str, changes: dict[str, int]
     ) -> bool:
@@ -85,6 +94,8 @@ class Store(Protocol):
 
     def daily_summary(self, restaurant_id: str, day: date) -> dict[str, int]: ...
 
+
+class StaffTokenStore(Protocol):
     def add_staff_token(self, token: StaffToken) -> None: ...
 
     def find_staff_token(self, token_digest: str) -> StaffToken | None: ...
@@ -93,3 +104,19 @@ class Store(Protocol):
 
     def revoke_staff_token(self, restaurant_id: str, token_id: str) -> None:
         """Raises NotFound when the restaurant has no such token."""
+
+
+@dataclass(frozen=True)
+class Stores:
+    """One store per aggregate, as the wiring (DynamoDB) or a test (in memory) builds them."""
+
+    restaurants: RestaurantStore
+    reservations: ReservationStore
+    totals: DailyTotalStore
+    staff_tokens: StaffTokenStore
+
+
+class Mailer(Protocol):
+    def send(self, email: Email) -> str:
+        """Send `email`; the mail server's message id."""
+        ...

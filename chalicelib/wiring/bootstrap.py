@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.tokens import ManageTokens
 from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
+from chalicelib.services.ports import Stores
 from chalicelib.web.access import Authenticator
 from chalicelib.wiring.config import Settings
 
 if TYPE_CHECKING:
     from chalicelib.adapters.consumers import OncePerEvent
-    from chalicelib.adapters.dynamodb import DynamoStore
     from chalicelib.adapters.mailer import SesMailer
     from chalicelib.adapters.publisher import StreamRelay
     from chalicelib.services.notifications import DailySummaries
@@ -72,10 +72,10 @@ class Wiring:
             del self.__dict__[built]
 
     @cached_property
-    def store(self) -> DynamoStore:
-        from chalicelib.adapters.dynamodb import DynamoStore
+    def stores(self) -> Stores:
+        from chalicelib.adapters.dynamodb import dynamo_stores
 
-        return DynamoStore(self.client("dynamodb"), self.settings.table_name)
+        return dynamo_stores(self.client("dynamodb"), self.settings.table_name)
 
     @cached_property
     def secrets(self) -> Secrets:
@@ -85,11 +85,15 @@ class Wiring:
 
     @cached_property
     def restaurant_admin(self) -> RestaurantAdmin:
-        return RestaurantAdmin(self.store)
+        return RestaurantAdmin(self.stores.restaurants, self.stores.staff_tokens)
 
     @cached_property
     def reservation_desk(self) -> ReservationDesk:
-        return ReservationDesk(self.store, ManageTokens(self.secrets.signing_key))
+        return ReservationDesk(
+            self.stores.restaurants,
+            self.stores.reservations,
+            ManageTokens(self.secrets.signing_key),
+        )
 
     def restaurant_name(self, restaurant_id: str) -> str | None:
         """The restaurant's name for a page, or None when there is no such restaurant."""
@@ -102,7 +106,7 @@ class Wiring:
     def authenticator(self) -> Authenticator:
         return Authenticator(
             admin=self.secrets,
-            staff_tokens=self.store,
+            staff_tokens=self.stores.staff_tokens,
             manage_tokens=self.reservation_desk,
             staff_links=self.staff_link_signer,
         )
@@ -156,7 +160,7 @@ class Wiring:
         from chalicelib.adapters.consumers import OncePerEvent
         from chalicelib.services.notifications import StaffNotifier
 
-        notifier = StaffNotifier(self.store, self.staff_links, self.mailer)
+        notifier = StaffNotifier(self.stores.restaurants, self.staff_links, self.mailer)
         return OncePerEvent(
             "notify_staff", notifier.notify, self.client("dynamodb"), self.settings.table_name
         )
@@ -173,7 +177,10 @@ class Wiring:
         from chalicelib.services.notifications import GuestNotifier
 
         notifier = GuestNotifier(
-            self.store, ManageTokens(self.secrets.signing_key), self._public_base_url, self.mailer
+            self.stores.restaurants,
+            ManageTokens(self.secrets.signing_key),
+            self._public_base_url,
+            self.mailer,
         )
         return OncePerEvent(
             "notify_guest", notifier.notify, self.client("dynamodb"), self.settings.table_name
@@ -183,7 +190,7 @@ class Wiring:
     def daily_summaries(self) -> DailySummaries:
         from chalicelib.services.notifications import DailySummaries
 
-        return DailySummaries(self.store)
+        return DailySummaries(self.stores.restaurants, self.stores.totals)
 
 
 class Secrets:

@@ -11,7 +11,8 @@ import pytest
 from chalice.test import Client
 from moto import mock_aws
 
-from chalicelib.adapters.dynamodb import DynamoStore
+from chalicelib.adapters.dynamodb import dynamo_stores as dynamo_stores_on
+from chalicelib.services.ports import Stores
 from chalicelib.wiring import bootstrap
 from localdev.emulator import serialize_dynamodb_requests
 from localdev.provision import provision
@@ -32,8 +33,8 @@ def aws() -> Iterator[Any]:
 
 
 @pytest.fixture
-def dynamo_store(aws: Any) -> DynamoStore:
-    return DynamoStore(aws.client("dynamodb"), os.environ["TABLE_NAME"])
+def dynamo_stores(aws: Any) -> Stores:
+    return dynamo_stores_on(aws.client("dynamodb"), os.environ["TABLE_NAME"])
 
 
 @pytest.fixture

@@ -12,18 +12,18 @@ from chalicelib.domain.ids import new_id
 from chalicelib.domain.reservations import Reservation, Status
 from chalicelib.domain.restaurants import Restaurant
 from chalicelib.domain.tokens import digest
-from chalicelib.services.ports import IdempotencyKeyTaken, IdempotencyRecord, StaffToken, Store
+from chalicelib.services.ports import IdempotencyKeyTaken, IdempotencyRecord, StaffToken, Stores
 from tests.builders import NOW, local, next_weekday, restaurant_spec, stored_reservation
-from tests.fakes import InMemoryStore
+from tests.fakes import InMemoryStores
 
 WEDNESDAY = next_weekday(NOW, 2)
 
 
 @pytest.fixture(params=["fake", "dynamodb"])
-def store(request: pytest.FixtureRequest) -> Store:
+def store(request: pytest.FixtureRequest) -> Stores:
     if request.param == "fake":
-        return InMemoryStore()
-    dynamo: Store = request.getfixturevalue("dynamo_store")
+        return InMemoryStores().ports()
+    dynamo: Stores = request.getfixturevalue("dynamo_stores")
     return dynamo
 
 
@@ -38,89 +38,94 @@ def reservation(
     return stored_reservation(hhmm, party_size, restaurant_id)
 
 
-def test_restaurants_round_trip_and_ids_are_unique(store: Store) -> None:
-    store.add_restaurant(restaurant())
-    assert store.get_restaurant("chez-test") == restaurant()
-    assert store.get_restaurant("missing") is None
+def test_restaurants_round_trip_and_ids_are_unique(store: Stores) -> None:
+    store.restaurants.add_restaurant(restaurant())
+    assert store.restaurants.get_restaurant("chez-test") == restaurant()
+    assert store.restaurants.get_restaurant("missing") is None
     with pytest.raises(AlreadyExists):
-        store.add_restaurant(restaurant())
+        store.restaurants.add_restaurant(restaurant())
 
 
-def test_replacing_a_restaurant_is_optimistic(store: Store) -> None:
-    store.add_restaurant(restaurant())
+def test_replacing_a_restaurant_is_optimistic(store: Stores) -> None:
+    store.restaurants.add_restaurant(restaurant())
     changed = restaurant(capacity=60).model_copy(update={"version": 2})
-    store.replace_restaurant(changed)
-    assert store.get_restaurant("chez-test") == changed
+    store.restaurants.replace_restaurant(changed)
+    assert store.restaurants.get_restaurant("chez-test") == changed
     with pytest.raises(ConcurrentUpdate):
-        store.replace_restaurant(changed)  # still claims to follow version 1
+        store.restaurants.replace_restaurant(changed)  # still claims to follow version 1
 
 
-def test_reservations_round_trip_with_covers(store: Store) -> None:
+def test_reservations_round_trip_with_covers(store: Stores) -> None:
     booked = reservation()
-    store.add_reservation(booked, capacity=40, idempotency=None)
-    assert store.get_reservation("chez-test", booked.id) == booked
-    held = store.covers_held("chez-test", booked.starts_at, booked.ends_at)
+    store.reservations.add_reservation(booked, capacity=40, idempotency=None)
+    assert store.reservations.get_reservation("chez-test", booked.id) == booked
+    held = store.reservations.covers_held("chez-test", booked.starts_at, booked.ends_at)
     assert sorted(held.values()) == [4] * 6
-    assert store.get_reservation("chez-test", new_id()) is None
+    assert store.reservations.get_reservation("chez-test", new_id()) is None
 
 
-def test_capacity_is_all_or_nothing(store: Store) -> None:
-    store.add_reservation(reservation("20:30", 6), capacity=8, idempotency=None)
+def test_capacity_is_all_or_nothing(store: Stores) -> None:
+    store.reservations.add_reservation(reservation("20:30", 6), capacity=8, idempotency=None)
     late = reservation("19:30", 4)  # overlaps 20:30-21:00 only
     with pytest.raises(SlotFull) as refused:
-        store.add_reservation(late, capacity=8, idempotency=None)
+        store.reservations.add_reservation(late, capacity=8, idempotency=None)
     assert (refused.value.party_size, refused.value.starts_at) == (4, late.starts_at)
-    assert store.get_reservation("chez-test", late.id) is None
-    held = store.covers_held("chez-test", local(WEDNESDAY, "19:00"), local(WEDNESDAY, "22:30"))
+    assert store.reservations.get_reservation("chez-test", late.id) is None
+    held = store.reservations.covers_held(
+        "chez-test", local(WEDNESDAY, "19:00"), local(WEDNESDAY, "22:30")
+    )
     assert sum(held.values()) == 6 * 6  # nothing of the refused booking was written
 
 
-def test_idempotency_records_are_claimed_once(store: Store) -> None:
+def test_idempotency_records_are_claimed_once(store: Stores) -> None:
     first = reservation()
     claim = IdempotencyRecord("chez-test", digest("key"), "fp", first.id, NOW, NOW + timedelta(1))
-    store.add_reservation(first, capacity=40, idempotency=claim)
-    assert store.get_idempotency("chez-test", digest("key")) == claim
+    store.reservations.add_reservation(first, capacity=40, idempotency=claim)
+    assert store.reservations.get_idempotency("chez-test", digest("key")) == claim
     second = reservation()
     retry = IdempotencyRecord("chez-test", digest("key"), "fp", second.id, NOW, NOW + timedelta(1))
     with pytest.raises(IdempotencyKeyTaken):
-        store.add_reservation(second, capacity=40, idempotency=retry)
-    assert store.get_reservation("chez-test", second.id) is None
+        store.reservations.add_reservation(second, capacity=40, idempotency=retry)
+    assert store.reservations.get_reservation("chez-test", second.id) is None
     later = NOW + timedelta(days=2)
     expired_retry = IdempotencyRecord("chez-test", digest("key"), "fp2", second.id, later, later)
-    store.add_reservation(second, capacity=40, idempotency=expired_retry)
-    assert store.get_idempotency("chez-test", digest("key")) == expired_retry
+    store.reservations.add_reservation(second, capacity=40, idempotency=expired_retry)
+    assert store.reservations.get_idempotency("chez-test", digest("key")) == expired_retry
 
 
-def test_transitions_are_optimistic_and_release_covers(store: Store) -> None:
+def test_transitions_are_optimistic_and_release_covers(store: Stores) -> None:
     booked = reservation(party_size=5)
-    store.add_reservation(booked, capacity=8, idempotency=None)
+    store.reservations.add_reservation(booked, capacity=8, idempotency=None)
     accepted = booked.moved_to(Status.ACCEPTED, now=NOW)
-    store.save_transition(booked, accepted)
+    store.reservations.save_transition(booked, accepted)
     with pytest.raises(ConcurrentUpdate):
-        store.save_transition(booked, booked.moved_to(Status.DECLINED, now=NOW))
+        store.reservations.save_transition(booked, booked.moved_to(Status.DECLINED, now=NOW))
     cancelled = accepted.moved_to(Status.CANCELLED, now=NOW, cancelled_by="guest")
-    store.save_transition(accepted, cancelled)
-    assert store.get_reservation("chez-test", booked.id) == cancelled
-    held = store.covers_held("chez-test", booked.starts_at, booked.ends_at)
+    store.reservations.save_transition(accepted, cancelled)
+    assert store.reservations.get_reservation("chez-test", booked.id) == cancelled
+    held = store.reservations.covers_held("chez-test", booked.starts_at, booked.ends_at)
     assert set(held.values()) == {0}
 
 
-def test_day_sheet_is_per_local_day_and_sorted(store: Store) -> None:
+def test_day_sheet_is_per_local_day_and_sorted(store: Stores) -> None:
     late, early = reservation("21:00"), reservation("12:00")
     other_restaurant = reservation("19:00", restaurant_id="elsewhere")
     for r in (late, early, other_restaurant):
-        store.add_reservation(r, capacity=40, idempotency=None)
-    assert [r.id for r in store.reservations_on("chez-test", WEDNESDAY)] == [early.id, late.id]
-    assert store.reservations_on("chez-test", WEDNESDAY + timedelta(days=1)) == []
+        store.reservations.add_reservation(r, capacity=40, idempotency=None)
+    assert [r.id for r in store.reservations.reservations_on("chez-test", WEDNESDAY)] == [
+        early.id,
+        late.id,
+    ]
+    assert store.reservations.reservations_on("chez-test", WEDNESDAY + timedelta(days=1)) == []
 
 
-def test_staff_tokens_are_found_by_digest_listed_and_revoked(store: Store) -> None:
+def test_staff_tokens_are_found_by_digest_listed_and_revoked(store: Stores) -> None:
     token = StaffToken(new_id(), "chez-test", "front desk", digest("stf_x"), datetime.now(UTC))
-    store.add_staff_token(token)
-    assert store.find_staff_token(digest("stf_x")) == token
-    assert store.staff_tokens("chez-test") == [token]
-    assert store.staff_tokens("elsewhere") == []
-    store.revoke_staff_token("chez-test", token.token_id)
-    assert store.find_staff_token(digest("stf_x")) is None
+    store.staff_tokens.add_staff_token(token)
+    assert store.staff_tokens.find_staff_token(digest("stf_x")) == token
+    assert store.staff_tokens.staff_tokens("chez-test") == [token]
+    assert store.staff_tokens.staff_tokens("elsewhere") == []
+    store.staff_tokens.revoke_staff_token("chez-test", token.token_id)
+    assert store.staff_tokens.find_staff_token(digest("stf_x")) is None
     with pytest.raises(NotFound):
-        store.revoke_staff_token("chez-test", token.token_id)
+        store.staff_tokens.revoke_staff_token("chez-test", token.token_id)

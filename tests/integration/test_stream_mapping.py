@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from chalicelib.adapters.dynamodb import DynamoStore
 from chalicelib.adapters.stream import UnreadableRecord, event_from_record, is_reservation_change
 from chalicelib.domain.events import ReservationAccepted, ReservationRequested
 from chalicelib.domain.tokens import ManageTokens
 from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
+from chalicelib.services.ports import Stores
 from localdev.lambda_shapes import stream_record_as_lambda
 from tests.builders import Clock, booking, local, next_weekday, restaurant_spec
 
@@ -31,12 +31,14 @@ def stream_records(aws: Any) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def desk(dynamo_store: DynamoStore) -> ReservationDesk:
+def desk(dynamo_stores: Stores) -> ReservationDesk:
     clock = Clock()
-    admin = RestaurantAdmin(dynamo_store, clock)
+    admin = RestaurantAdmin(dynamo_stores.restaurants, dynamo_stores.staff_tokens, clock)
     admin.create(restaurant_spec())
     admin.issue_staff_token("chez-test", "desk")
-    return ReservationDesk(dynamo_store, ManageTokens("k" * 32), clock)
+    return ReservationDesk(
+        dynamo_stores.restaurants, dynamo_stores.reservations, ManageTokens("k" * 32), clock
+    )
 
 
 def test_book_then_accept_yields_requested_then_accepted(aws: Any, desk: ReservationDesk) -> None:

@@ -7,25 +7,24 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.domain.errors import Invalid, NotFound, SlotFull
-from chalicelib.domain.tokens import ManageTokens
-from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
+from chalicelib.services.booking import ReservationDesk
 from tests.builders import NOW, PARIS, Clock, booking, local, next_weekday, restaurant_spec
-from tests.fakes import InMemoryStore
+from tests.fakes import InMemoryStores
 
 WEDNESDAY = next_weekday(NOW, 2)
 TUESDAY = next_weekday(NOW, 1)
 
 
 @pytest.fixture
-def store() -> InMemoryStore:
-    store = InMemoryStore()
-    RestaurantAdmin(store, Clock()).create(restaurant_spec())
+def store() -> InMemoryStores:
+    store = InMemoryStores()
+    store.admin(Clock()).create(restaurant_spec())
     return store
 
 
 @pytest.fixture
-def desk(store: InMemoryStore) -> ReservationDesk:
-    return ReservationDesk(store, ManageTokens("k" * 32), Clock())
+def desk(store: InMemoryStores) -> ReservationDesk:
+    return store.desk(Clock())
 
 
 def rejected(desk: ReservationDesk, request: object) -> Invalid:
@@ -35,10 +34,10 @@ def rejected(desk: ReservationDesk, request: object) -> Invalid:
 
 
 def test_a_valid_request_is_stored_pending_with_offset_and_utc(
-    desk: ReservationDesk, store: InMemoryStore
+    desk: ReservationDesk, store: InMemoryStores
 ) -> None:
     booked = desk.request("chez-test", booking(local(WEDNESDAY, "19:30")))
-    stored = store.reservations[("chez-test", booked.reservation.id)]
+    stored = store.reservations.stored[("chez-test", booked.reservation.id)]
     assert stored.status == "PENDING"
     assert stored.starts_at.isoformat() == f"{WEDNESDAY}T19:30:00+01:00"
     assert stored.public()["starts_at_utc"] == f"{WEDNESDAY}T18:30:00Z"
@@ -74,10 +73,10 @@ def test_in_the_past(desk: ReservationDesk) -> None:
     assert (error.code, error.field) == ("in_the_past", "starts_at")
 
 
-def test_inside_the_minimum_lead_time(store: InMemoryStore) -> None:
+def test_inside_the_minimum_lead_time(store: InMemoryStores) -> None:
     lunch_today = local(NOW.astimezone(PARIS).date(), "12:00")
     clock = Clock(lunch_today - timedelta(minutes=30))
-    error = rejected(ReservationDesk(store, ManageTokens("k" * 32), clock), booking(lunch_today))
+    error = rejected(store.desk(clock), booking(lunch_today))
     assert (error.code, error.field) == ("too_soon", "starts_at")
     assert "60 minutes" in error.message
 
@@ -93,11 +92,9 @@ def test_closed_weekday(desk: ReservationDesk) -> None:
     assert (error.code, error.field) == ("closed", "starts_at")
 
 
-def test_closed_date(store: InMemoryStore) -> None:
-    RestaurantAdmin(store, Clock()).create(
-        restaurant_spec("holiday", closed_dates=[WEDNESDAY.isoformat()])
-    )
-    desk = ReservationDesk(store, ManageTokens("k" * 32), Clock())
+def test_closed_date(store: InMemoryStores) -> None:
+    store.admin(Clock()).create(restaurant_spec("holiday", closed_dates=[WEDNESDAY.isoformat()]))
+    desk = store.desk(Clock())
     with pytest.raises(Invalid) as caught:
         desk.request("holiday", booking(local(WEDNESDAY, "19:30")))
     assert caught.value.code == "closed"
@@ -129,28 +126,28 @@ def test_the_last_seating_itself_is_accepted(desk: ReservationDesk) -> None:
     assert desk.request("chez-test", booking(local(WEDNESDAY, "21:00"))).reservation.id
 
 
-def test_a_wall_clock_time_skipped_by_daylight_saving(store: InMemoryStore) -> None:
-    RestaurantAdmin(store, Clock()).create(
+def test_a_wall_clock_time_skipped_by_daylight_saving(store: InMemoryStores) -> None:
+    store.admin(Clock()).create(
         restaurant_spec(
             "night-owl",
             opening_hours={"sunday": [{"opens": "00:00", "closes": "06:00"}]},
             dining_minutes=60,
         )
     )
-    desk = ReservationDesk(store, ManageTokens("k" * 32), Clock())
+    desk = store.desk(Clock())
     with pytest.raises(Invalid) as caught:  # 2026-03-29: Paris jumps from 02:00 to 03:00
         desk.request("night-owl", booking("2026-03-29T02:30"))
     assert (caught.value.code, caught.value.field) == ("nonexistent_local_time", "starts_at")
 
 
-def test_capacity_is_never_exceeded(desk: ReservationDesk, store: InMemoryStore) -> None:
+def test_capacity_is_never_exceeded(desk: ReservationDesk, store: InMemoryStores) -> None:
     for _ in range(5):
         desk.request("chez-test", booking(local(WEDNESDAY, "19:30"), party_size=8))
     with pytest.raises(SlotFull) as caught:
         desk.request("chez-test", booking(local(WEDNESDAY, "20:00"), party_size=1))
     assert caught.value.field == "starts_at"
-    assert max(store.covers["chez-test"].values()) == 40
-    assert len(store.reservations) == 5
+    assert max(store.reservations.covers["chez-test"].values()) == 40
+    assert len(store.reservations.stored) == 5
 
 
 def test_capacity_counts_overlap_not_just_the_same_start(desk: ReservationDesk) -> None:
@@ -162,7 +159,7 @@ def test_capacity_counts_overlap_not_just_the_same_start(desk: ReservationDesk) 
         desk.request("chez-test", booking(local(WEDNESDAY, "20:15"), party_size=1))
 
 
-def test_a_rejected_request_writes_nothing(desk: ReservationDesk, store: InMemoryStore) -> None:
+def test_a_rejected_request_writes_nothing(desk: ReservationDesk, store: InMemoryStores) -> None:
     rejected(desk, booking(local(WEDNESDAY, "19:20")))
-    assert store.reservations == {}
-    assert store.covers["chez-test"] == {}
+    assert store.reservations.stored == {}
+    assert store.reservations.covers["chez-test"] == {}

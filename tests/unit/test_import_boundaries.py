@@ -41,7 +41,7 @@ def imported_modules(source: str) -> set[str]:
 
 def violations(package: str, forbidden: tuple[str, ...]) -> list[str]:
     found = []
-    for path in sorted((PACKAGE / package).glob("*.py")):
+    for path in sorted((PACKAGE / package).rglob("*.py")):
         for module in sorted(imported_modules(path.read_text())):
             if any(module == f or module.startswith(f + ".") for f in forbidden):
                 found.append(f"{path.relative_to(PACKAGE.parent)} imports {module}")

@@ -8,18 +8,18 @@ import pytest
 
 from chalicelib.domain.errors import IdempotencyKeyReused, Invalid, InvalidTransition, SlotFull
 from chalicelib.domain.reservations import TRANSITIONS, Status
-from chalicelib.domain.tokens import ManageTokens, digest
-from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
+from chalicelib.domain.tokens import digest
+from chalicelib.services.booking import ReservationDesk
 from tests.builders import NOW, Clock, booking, local, next_weekday, restaurant_spec
-from tests.fakes import InMemoryStore
+from tests.fakes import InMemoryStores
 
 WEDNESDAY = next_weekday(NOW, 2)
 
 
 @pytest.fixture
-def store() -> InMemoryStore:
-    store = InMemoryStore()
-    RestaurantAdmin(store, Clock()).create(restaurant_spec(capacity=8))
+def store() -> InMemoryStores:
+    store = InMemoryStores()
+    store.admin(Clock()).create(restaurant_spec(capacity=8))
     return store
 
 
@@ -29,8 +29,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def desk(store: InMemoryStore, clock: Clock) -> ReservationDesk:
-    return ReservationDesk(store, ManageTokens("k" * 32), clock)
+def desk(store: InMemoryStores, clock: Clock) -> ReservationDesk:
+    return store.desk(clock)
 
 
 def book(desk: ReservationDesk, hhmm: str = "19:30", party_size: int = 4) -> str:
@@ -80,13 +80,13 @@ def test_transitions_bump_version_and_record_who_and_why(desk: ReservationDesk) 
 
 @pytest.mark.parametrize("release", [Status.DECLINED, Status.CANCELLED])
 def test_declined_and_cancelled_free_their_covers(
-    desk: ReservationDesk, store: InMemoryStore, release: Status
+    desk: ReservationDesk, store: InMemoryStores, release: Status
 ) -> None:
     first = book(desk, party_size=8)
     with pytest.raises(SlotFull):
         book(desk, party_size=2)
     move(desk, first, release)
-    assert set(store.covers["chez-test"].values()) == {0}
+    assert set(store.reservations.covers["chez-test"].values()) == {0}
     assert book(desk, party_size=8)
 
 
@@ -108,10 +108,10 @@ def test_guests_cannot_cancel_once_the_seating_time_has_passed(
 
 
 def test_the_manage_token_is_stored_only_as_a_digest(
-    desk: ReservationDesk, store: InMemoryStore
+    desk: ReservationDesk, store: InMemoryStores
 ) -> None:
     booked = desk.request("chez-test", booking(local(WEDNESDAY, "19:30")))
-    stored = store.reservations[("chez-test", booked.reservation.id)]
+    stored = store.reservations.stored[("chez-test", booked.reservation.id)]
     assert booked.manage_token not in stored.model_dump_json()
     assert stored.manage_token_hash == digest(booked.manage_token)
     assert "manage_token_hash" not in stored.public()
@@ -119,7 +119,7 @@ def test_the_manage_token_is_stored_only_as_a_digest(
 
 class TestIdempotencyKey:
     def test_a_retry_returns_the_same_reservation_and_creates_nothing(
-        self, desk: ReservationDesk, store: InMemoryStore
+        self, desk: ReservationDesk, store: InMemoryStores
     ) -> None:
         request = booking(local(WEDNESDAY, "19:30"), 4)
         first = desk.request("chez-test", request, idempotency_key="retry-me")
@@ -127,8 +127,8 @@ class TestIdempotencyKey:
         assert (first.replayed, again.replayed) == (False, True)
         assert again.reservation == first.reservation
         assert again.manage_token == first.manage_token
-        assert len(store.reservations) == 1
-        assert max(store.covers["chez-test"].values()) == 4
+        assert len(store.reservations.stored) == 1
+        assert max(store.reservations.covers["chez-test"].values()) == 4
 
     def test_a_replay_succeeds_even_when_the_slot_is_now_full(
         self, desk: ReservationDesk, clock: Clock
@@ -140,16 +140,16 @@ class TestIdempotencyKey:
         assert replay.reservation == first.reservation and replay.replayed
 
     def test_the_same_key_with_another_body_is_rejected(
-        self, desk: ReservationDesk, store: InMemoryStore
+        self, desk: ReservationDesk, store: InMemoryStores
     ) -> None:
         desk.request("chez-test", booking(local(WEDNESDAY, "19:30"), 2), idempotency_key="k")
         with pytest.raises(IdempotencyKeyReused) as caught:
             desk.request("chez-test", booking(local(WEDNESDAY, "19:30"), 3), idempotency_key="k")
         assert caught.value.field == "Idempotency-Key"
-        assert len(store.reservations) == 1
+        assert len(store.reservations.stored) == 1
 
-    def test_keys_are_per_restaurant(self, desk: ReservationDesk, store: InMemoryStore) -> None:
-        RestaurantAdmin(store, Clock()).create(restaurant_spec("other"))
+    def test_keys_are_per_restaurant(self, desk: ReservationDesk, store: InMemoryStores) -> None:
+        store.admin(Clock()).create(restaurant_spec("other"))
         request = booking(local(WEDNESDAY, "19:30"))
         a = desk.request("chez-test", request, idempotency_key="k")
         b = desk.request("other", request, idempotency_key="k")

@@ -1,0 +1,206 @@
+"""Reservations on the table, with the capacity grid and the clients' idempotency keys.
+
+A booking is one TransactWriteItems: the reservation, a covers counter per 15-minute grid
+cell it occupies (each conditioned on staying within capacity) and its idempotency record.
+Every write that can race is conditional.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.adapters.dynamodb.table import (
+    Table,
+    condition_failed,
+    from_item,
+    to_item,
+    utc_text,
+)
+from chalicelib.adapters.layout import (
+    DAY_INDEX,
+    DAY_PK,
+    DAY_SK,
+    ENTITY,
+    IDEMPOTENCY_KEY,
+    OCCUPANCY,
+    RESERVATION,
+    cell_from_sk,
+    cell_sk,
+    day_pk,
+    idempotency_key_sk,
+    reservation_sk,
+    restaurant_pk,
+)
+from chalicelib.domain.errors import ConcurrentUpdate, SlotFull
+from chalicelib.domain.reservations import Reservation
+from chalicelib.domain.restaurants import occupied_cells
+from chalicelib.services.ports import IdempotencyKeyTaken, IdempotencyRecord
+
+
+def reservation_item(reservation: Reservation) -> dict[str, Any]:
+    body = reservation.model_dump(mode="json")
+    return to_item(
+        {
+            **body,
+            "PK": restaurant_pk(reservation.restaurant_id),
+            "SK": reservation_sk(reservation.id),
+            DAY_PK: day_pk(reservation.restaurant_id, reservation.local_date),
+            DAY_SK: f"{utc_text(reservation.starts_at)}#{reservation.id}",
+            ENTITY: RESERVATION,
+            "starts_at_utc": utc_text(reservation.starts_at),
+        }
+    )
+
+
+def reservation_from_item(item: dict[str, Any]) -> Reservation:
+    return Reservation.model_validate(from_item(item))
+
+
+class DynamoReservations:
+    """`services.ports.ReservationStore` on the table."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def add_reservation(
+        self, reservation: Reservation, *, capacity: int, idempotency: IdempotencyRecord | None
+    ) -> None:
+        cells = occupied_cells(reservation.starts_at, reservation.dining_minutes)
+        pk = restaurant_pk(reservation.restaurant_id)
+        writes: list[Any] = [
+            {
+                "Put": {
+                    "TableName": self._table.name,
+                    "Item": reservation_item(reservation),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            }
+        ]
+        writes += [
+            {
+                "Update": {
+                    "TableName": self._table.name,
+                    "Key": to_item({"PK": pk, "SK": cell_sk(cell)}),
+                    "UpdateExpression": "SET #entity = :entity ADD #covers :party",
+                    "ConditionExpression": "attribute_not_exists(#covers) OR #covers <= :limit",
+                    "ExpressionAttributeNames": {"#entity": ENTITY, "#covers": "covers"},
+                    "ExpressionAttributeValues": to_item(
+                        {
+                            ":entity": OCCUPANCY,
+                            ":party": reservation.party_size,
+                            ":limit": capacity - reservation.party_size,
+                        }
+                    ),
+                }
+            }
+            for cell in cells
+        ]
+        if idempotency is not None:
+            writes.append({"Put": self._idempotency_put(idempotency)})
+        reasons = self._table.transact(writes)
+        if reasons is None:
+            return
+        if idempotency is not None and reasons[-1] == "ConditionalCheckFailed":
+            raise IdempotencyKeyTaken()
+        if any(code == "ConditionalCheckFailed" for code in reasons[1 : 1 + len(cells)]):
+            raise SlotFull(reservation.party_size, reservation.starts_at)
+        raise ConcurrentUpdate("the reservation could not be stored; retry", field=None)
+
+    def get_reservation(self, restaurant_id: str, reservation_id: str) -> Reservation | None:
+        item = self._table.get(restaurant_pk(restaurant_id), reservation_sk(reservation_id))
+        return None if item is None else reservation_from_item(item)
+
+    def save_transition(self, before: Reservation, after: Reservation) -> None:
+        put: dict[str, Any] = {
+            "TableName": self._table.name,
+            "Item": reservation_item(after),
+            "ConditionExpression": "#version = :expected",
+            "ExpressionAttributeNames": {"#version": "version"},
+            "ExpressionAttributeValues": {":expected": {"N": str(before.version)}},
+        }
+        writes: list[Any] = [{"Put": put}]
+        if before.holds_covers and not after.holds_covers:
+            pk = restaurant_pk(before.restaurant_id)
+            writes += [
+                {
+                    "Update": {
+                        "TableName": self._table.name,
+                        "Key": to_item({"PK": pk, "SK": cell_sk(cell)}),
+                        "UpdateExpression": "ADD #covers :release",
+                        "ExpressionAttributeNames": {"#covers": "covers"},
+                        "ExpressionAttributeValues": to_item({":release": -before.party_size}),
+                    }
+                }
+                for cell in occupied_cells(before.starts_at, before.dining_minutes)
+            ]
+        if len(writes) == 1:  # no covers to release: a conditional put costs half a transaction
+            try:
+                self._table.client.put_item(**put)
+            except ClientError as error:
+                if condition_failed(error):
+                    raise ConcurrentUpdate(
+                        "the reservation changed meanwhile", field="reservation_id"
+                    ) from None
+                raise
+            return
+        if self._table.transact(writes) is not None:
+            raise ConcurrentUpdate("the reservation changed meanwhile", field="reservation_id")
+
+    def reservations_on(self, restaurant_id: str, day: date) -> list[Reservation]:
+        items = self._table.query(
+            IndexName=DAY_INDEX,
+            KeyConditionExpression=f"{DAY_PK} = :pk",
+            ExpressionAttributeValues={":pk": {"S": day_pk(restaurant_id, day)}},
+        )
+        return [reservation_from_item(item) for item in items]
+
+    def covers_held(
+        self, restaurant_id: str, start: datetime, end: datetime
+    ) -> dict[datetime, int]:
+        items = self._table.query(
+            KeyConditionExpression="PK = :pk AND SK BETWEEN :first AND :last",
+            ExpressionAttributeValues=to_item(
+                {
+                    ":pk": restaurant_pk(restaurant_id),
+                    ":first": cell_sk(start),
+                    ":last": cell_sk(end - timedelta(minutes=1)),
+                }
+            ),
+        )
+        return {cell_from_sk(item["SK"]["S"]): int(item["covers"]["N"]) for item in items}
+
+    def _idempotency_put(self, record: IdempotencyRecord) -> dict[str, Any]:
+        return {
+            "TableName": self._table.name,
+            "Item": to_item(
+                {
+                    "PK": restaurant_pk(record.restaurant_id),
+                    "SK": idempotency_key_sk(record.key_digest),
+                    ENTITY: IDEMPOTENCY_KEY,
+                    "fingerprint": record.fingerprint,
+                    "reservation_id": record.reservation_id,
+                    "created_at": record.created_at.isoformat(),
+                    "expires_at": int(record.expires_at.timestamp()),
+                }
+            ),
+            # A key whose record outlived its TTL (DynamoDB deletes lazily) may be reused.
+            "ConditionExpression": "attribute_not_exists(PK) OR expires_at < :now",
+            "ExpressionAttributeValues": {":now": {"N": str(int(record.created_at.timestamp()))}},
+        }
+
+    def get_idempotency(self, restaurant_id: str, key_digest: str) -> IdempotencyRecord | None:
+        item = self._table.get(restaurant_pk(restaurant_id), idempotency_key_sk(key_digest))
+        if item is None:
+            return None
+        values = from_item(item)
+        return IdempotencyRecord(
+            restaurant_id=restaurant_id,
+            key_digest=key_digest,
+            fingerprint=values["fingerprint"],
+            reservation_id=values["reservation_id"],
+            created_at=datetime.fromisoformat(values["created_at"]),
+            expires_at=datetime.fromtimestamp(values["expires_at"], UTC),
+        )
