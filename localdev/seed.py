@@ -41,7 +41,7 @@ def demo_seating_times() -> list[str]:
     """Every seating of a demo-bistro day, "HH:MM" (the same every day of the week)."""
     from datetime import date
 
-    from chalicelib.domain.restaurants import seatings
+    from chalicelib.domain.booking_rules import seatings
 
     return [start.strftime("%H:%M") for start in seatings(demo_restaurant(), date(2026, 6, 1))]
 

@@ -9,9 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from chalicelib.domain.booking_rules import occupied_cells
 from chalicelib.domain.errors import AlreadyExists, ConcurrentUpdate, NotFound, SlotFull
 from chalicelib.domain.reservations import Reservation
-from chalicelib.domain.restaurants import Restaurant, occupied_cells
+from chalicelib.domain.restaurants import Restaurant
 from chalicelib.domain.tokens import ManageTokens
 from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
 from chalicelib.services.ports import IdempotencyKeyTaken, IdempotencyRecord, StaffToken, Stores

@@ -10,11 +10,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from chalicelib.domain import restaurants as rules
+from chalicelib.domain.booking_rules import (
+    check_booking_window,
+    check_party_size,
+    check_seating,
+    localize,
+    occupied_cells,
+    seatings,
+)
 from chalicelib.domain.errors import ConcurrentUpdate, IdempotencyKeyReused, Invalid, NotFound
 from chalicelib.domain.ids import is_id, new_id
 from chalicelib.domain.reservations import RequestReservation, Reservation, Status
-from chalicelib.domain.restaurants import NewRestaurant, Restaurant, RestaurantSettings
+from chalicelib.domain.restaurants import NewRestaurant, Restaurant, RestaurantSettings, is_slug
 from chalicelib.domain.tokens import ManageTokens, digest, new_staff_token
 from chalicelib.services.ports import (
     IdempotencyKeyTaken,
@@ -162,8 +169,8 @@ class ReservationDesk:
     def availability(self, restaurant_id: str, day: date, party_size: int) -> dict[str, Any]:
         """The day's seatings and whether a party of `party_size` can book each one now."""
         restaurant = self._restaurant(restaurant_id)
-        rules.check_party_size(restaurant, party_size)
-        starts = rules.seatings(restaurant, day)
+        check_party_size(restaurant, party_size)
+        starts = seatings(restaurant, day)
         held: dict[datetime, int] = {}
         if starts:
             span_end = starts[-1] + timedelta(minutes=restaurant.dining_minutes)
@@ -171,7 +178,7 @@ class ReservationDesk:
         now = self._clock()
         slots = []
         for start in starts:
-            cells = rules.occupied_cells(start, restaurant.dining_minutes)
+            cells = occupied_cells(start, restaurant.dining_minutes)
             fits = all(held.get(cell, 0) + party_size <= restaurant.capacity for cell in cells)
             slots.append(
                 {
@@ -192,7 +199,7 @@ class ReservationDesk:
     def get(self, restaurant_id: str, reservation_id: str) -> Reservation:
         reservation = (
             self._reservations.get_reservation(restaurant_id, reservation_id)
-            if is_id(reservation_id) and rules.is_slug(restaurant_id)
+            if is_id(reservation_id) and is_slug(restaurant_id)
             else None
         )
         if reservation is None:
@@ -248,10 +255,10 @@ class ReservationDesk:
 
     def _new_reservation(self, restaurant: Restaurant, command: RequestReservation) -> Reservation:
         now = self._clock()
-        rules.check_party_size(restaurant, command.party_size)
-        starts_at = rules.localize(command.starts_at, restaurant.zone)
-        rules.check_booking_window(restaurant, starts_at, now)
-        rules.check_seating(restaurant, starts_at)
+        check_party_size(restaurant, command.party_size)
+        starts_at = localize(command.starts_at, restaurant.zone)
+        check_booking_window(restaurant, starts_at, now)
+        check_seating(restaurant, starts_at)
         reservation_id = new_id()
         return Reservation(
             id=reservation_id,
@@ -337,7 +344,7 @@ class ReservationDesk:
 
 def find_restaurant(restaurants: RestaurantStore, restaurant_id: str) -> Restaurant:
     """The restaurant, or NotFound (ids that cannot be slugs never reach the store)."""
-    found = restaurants.get_restaurant(restaurant_id) if rules.is_slug(restaurant_id) else None
+    found = restaurants.get_restaurant(restaurant_id) if is_slug(restaurant_id) else None
     if found is None:
         raise NotFound("restaurant", restaurant_id, field="restaurant_id")
     return found
@@ -345,7 +352,7 @@ def find_restaurant(restaurants: RestaurantStore, restaurant_id: str) -> Restaur
 
 def _bookable(restaurant: Restaurant, start: datetime, now: datetime) -> bool:
     try:
-        rules.check_booking_window(restaurant, start, now)
+        check_booking_window(restaurant, start, now)
     except Invalid:
         return False
     return True

@@ -13,9 +13,9 @@ from datetime import timedelta
 
 import pytest
 
+from chalicelib.domain.booking_rules import occupied_cells
 from chalicelib.domain.errors import SlotFull
 from chalicelib.domain.reservations import RequestReservation
-from chalicelib.domain.restaurants import occupied_cells
 from chalicelib.domain.tokens import ManageTokens
 from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
 from chalicelib.services.ports import Stores

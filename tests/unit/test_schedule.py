@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.domain.restaurants import occupied_cells, seatings
+from chalicelib.domain.booking_rules import occupied_cells, seatings
 from tests.builders import restaurant_spec
 
 

@@ -34,9 +34,9 @@ from chalicelib.adapters.layout import (
     reservation_sk,
     restaurant_pk,
 )
+from chalicelib.domain.booking_rules import occupied_cells
 from chalicelib.domain.errors import ConcurrentUpdate, SlotFull
 from chalicelib.domain.reservations import Reservation
-from chalicelib.domain.restaurants import occupied_cells
 from chalicelib.services.ports import IdempotencyKeyTaken, IdempotencyRecord
 
 
