@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: browser run test lint typecheck unit integration app e2e infra package policies bench clean
+.PHONY: browser run test lint typecheck unit integration app e2e infra localdev package policies bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,7 +35,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit integration app e2e infra: $(STAMP)
+unit integration app e2e infra localdev: $(STAMP)
 	$(BIN)/python -m pytest tests/$@
 
 # make package STAGE=prod: dist/<stage>/sam.json (one deployable template) + deployment.zip

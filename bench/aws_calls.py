@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.common import Table, bench_environment
-from localdev.seed import demo_seating_times
+from localdev.binding import demo_seating_times
 
 # 30 keeps moto fast (its transactions deep-copy the table) and still fills a batch of 100
 # (30 requests + 30 acceptances pass the filter), where PutEvents' 10 entries are the limit.
@@ -55,9 +55,9 @@ def this_service(batch_size: int, count: int = RESERVATIONS) -> tuple[Counter[st
     from moto import mock_aws
 
     from chalicelib.wiring import bootstrap
-    from localdev.emulator import serialize_dynamodb_requests
+    from localdev.aws_emulation import serialize_dynamodb_requests
+    from localdev.binding import demo_restaurant
     from localdev.provision import provision
-    from localdev.seed import demo_restaurant
     from tests.pipeline import Pipeline
 
     serialize_dynamodb_requests()
@@ -110,8 +110,8 @@ def naive(count: int = RESERVATIONS) -> tuple[Counter[str], list[int]]:
 
     from chalicelib.services.emails import Email
     from chalicelib.wiring import bootstrap
+    from localdev.binding import demo_restaurant
     from localdev.provision import provision
-    from localdev.seed import demo_restaurant
 
     with mock_aws():
         provision(boto3.session.Session(), stage="bench")

@@ -21,9 +21,9 @@ from typing import Any
 
 from bench.common import Table, median, percentile
 from infra import ROOT
+from localdev.binding import demo_seating_times
 from localdev.emulator import free_port
 from localdev.provision import scratch_project
-from localdev.seed import demo_seating_times
 
 SLOTS = demo_seating_times()
 

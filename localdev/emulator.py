@@ -1,135 +1,15 @@
-"""The embedded AWS emulator (moto) and the fixes that make it behave like AWS where it matters.
-
-DynamoDB serialises each request against an item; moto does not. Its TransactWriteItems
-deep-copies the table for rollback without a lock: under concurrent requests that copy crashes
-("dictionary changed size during iteration", seen here with 40 threads), and a failed
-transaction restores its copy over whatever other requests wrote meanwhile.
-`serialize_dynamodb_requests` makes every DynamoDB request atomic, as in AWS, so concurrency
-tests measure this service and not the emulator.
-"""
+"""The embedded AWS (moto in server mode) that `make run` starts, the AWS profile that points
+the `local` stage at it, and clients for it. The fixes that make moto behave like AWS, shared
+with the tests, are in `localdev.aws_emulation`."""
 
 from __future__ import annotations
 
-import functools
 import logging
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-REGION = "eu-west-1"
-ACCOUNT = "123456789012"  # moto's default account
-_dynamodb_lock = threading.RLock()
-
-
-def serialize_dynamodb_requests() -> None:
-    """Make each moto DynamoDB and DynamoDB Streams request atomic (idempotent).
-
-    Streams too: moto appends a transaction's stream records as it applies each item and drops
-    them on rollback, so a stream read in between would see records of a transaction that then
-    failed (seen here: a staff email for a booking refused as full), and after the rollback
-    sequence numbers are reused. In DynamoDB a record appears only once its write committed.
-    """
-    from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.responses import DynamoHandler
-    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
-
-    for handler in (DynamoHandler, DynamoDBStreamsHandler):
-        original = handler.call_action
-        if getattr(original, "_serialized", False):
-            continue
-        setattr(handler, "call_action", _locked(original))  # noqa: B010 - patching a class
-    if not getattr(DynamoDBBackend.transact_write_items, "_keeps_streams", False):
-        import moto.dynamodb.models as dynamodb_models
-
-        setattr(  # noqa: B010 - patching a class
-            DynamoDBBackend,
-            "transact_write_items",
-            _rollback_in_place(DynamoDBBackend.transact_write_items),
-        )
-        setattr(dynamodb_models, "copy", _CopyWithoutTables())  # noqa: B010 - patching moto
-
-
-def _rollback_in_place(original: Any) -> Any:
-    """moto rolls a failed transaction back by replacing each table with a deep copy taken
-    before it: open shard iterators keep the old table's stream (they would read the cancelled
-    writes and nothing written afterwards), and copying the whole table, stream included,
-    before every transaction makes each booking slower than the last (95 ms to 500 ms over 56
-    bookings, seen here). Instead: snapshot only the items the transaction touches, and on
-    failure put them back in the same table and cut its stream back."""
-    import copy
-
-    from moto.dynamodb.models.dynamo_type import DynamoType
-
-    @functools.wraps(original)
-    def transact_write_items(self: Any, transact_items: Any) -> Any:
-        snapshots = []
-        tables: dict[str, Any] = {}
-        for entry in transact_items:
-            [(kind, operation)] = entry.items()
-            table = self.get_table(operation["TableName"])
-            key = operation["Item"] if kind == "Put" else operation["Key"]
-            hash_key = DynamoType(key[table.hash_key_attr])
-            range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
-            before = table.get_item(hash_key, range_key)
-            snapshots.append((table, hash_key, range_key, copy.deepcopy(before)))
-            tables[table.name] = table
-        streams = {
-            name: len(table.stream_shard.items) if table.stream_shard else 0
-            for name, table in tables.items()
-        }
-        try:
-            return original(self, transact_items)
-        except Exception:
-            for table, hash_key, range_key, before in reversed(snapshots):
-                _put_back(table, hash_key, range_key, before)
-            for name, table in tables.items():
-                self.tables[name] = table
-                if table.stream_shard is not None:
-                    del table.stream_shard.items[streams[name] :]
-            raise
-
-    transact_write_items._keeps_streams = True  # type: ignore[attr-defined]
-    return transact_write_items
-
-
-def _put_back(table: Any, hash_key: Any, range_key: Any, before: Any) -> None:
-    if range_key is None:
-        if before is None:
-            table.items.pop(hash_key, None)
-        else:
-            table.items[hash_key] = before
-    elif before is None:
-        table.items.get(hash_key, {}).pop(range_key, None)
-    else:
-        table.items[hash_key][range_key] = before
-
-
-class _CopyWithoutTables:
-    """moto's `copy` module, except that a whole table is not copied (see above)."""
-
-    def __init__(self) -> None:
-        import copy
-
-        self._copy = copy
-
-    def deepcopy(self, value: Any, memo: Any = None) -> Any:
-        from moto.dynamodb.models.table import Table
-
-        return value if isinstance(value, Table) else self._copy.deepcopy(value, memo)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._copy, name)
-
-
-def _locked(original: Any) -> Any:
-    @functools.wraps(original)
-    def call_action(self: Any) -> Any:
-        with _dynamodb_lock:
-            return original(self)
-
-    call_action._serialized = True  # type: ignore[attr-defined]
-    return call_action
+from localdev.aws_emulation import REGION, serialize_dynamodb_requests
 
 
 class Emulator:

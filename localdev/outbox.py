@@ -18,8 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from localdev.aws_emulation import ACCOUNT
 from localdev.console import Console
-from localdev.emulator import ACCOUNT
 
 
 class Outbox:

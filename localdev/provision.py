@@ -3,10 +3,6 @@ that deploys to AWS), filling in what moto's CloudFormation skips, and stores th
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,19 +10,9 @@ from infra import ROOT
 from infra.deploy import wait_for_stack
 from infra.names import stack_name
 from infra.package import RESOURCES
+from localdev.aws_emulation import known_gaps_quiet
 
 DEFAULT_SENDER = "reservations@demo-bistro.example"
-# Resource types moto's CloudFormation skips (it says so with a warning). The SES identity is
-# created directly below; the queue policy only matters to AWS's own EventBridge service;
-# alarms and the on-call email subscription have nothing to watch or mail locally.
-SKIPPED_BY_MOTO = (
-    "AWS::SES::EmailIdentity",
-    "AWS::SQS::QueuePolicy",
-    "AWS::CloudWatch::Alarm",
-    "AWS::SNS::Subscription",
-)
-
-
 # What `chalice local` needs of a project: the app, its package and its stage configuration.
 PROJECT_FILES = ("app.py", "chalicelib", ".chalice", "requirements.txt")
 
@@ -56,7 +42,7 @@ def provision(
         for s in cloudformation.list_stacks()["StackSummaries"]
         if s["StackStatus"] != "DELETE_COMPLETE"
     }
-    with _known_gaps_quiet():
+    with known_gaps_quiet():
         if name not in existing:
             cloudformation.create_stack(
                 StackName=name,
@@ -77,26 +63,6 @@ def provision(
     )
     session.client("ses").verify_email_identity(EmailAddress=sender_email)
     return outputs
-
-
-@contextlib.contextmanager
-def _known_gaps_quiet() -> Iterator[None]:
-    """Silence moto's notices for SKIPPED_BY_MOTO only; any other skipped type still shows."""
-    log = logging.getLogger("moto")  # moto's CloudFormation logs under its top-level logger
-    drop = _DropKnownGaps()
-    log.addFilter(drop)
-    try:
-        with warnings.catch_warnings():
-            for resource_type in SKIPPED_BY_MOTO:
-                warnings.filterwarnings("ignore", f"Tried to parse {resource_type}")
-            yield
-    finally:
-        log.removeFilter(drop)
-
-
-class _DropKnownGaps(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not any(t in record.getMessage() for t in SKIPPED_BY_MOTO)
 
 
 def store_secrets(session: Any, stage: str, admin_token: str, signing_key: str) -> None:

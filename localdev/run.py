@@ -32,18 +32,13 @@ from pathlib import Path
 from types import FrameType
 
 from infra import ROOT
+from localdev.binding import DEMO_ID, ReservationsApp, seed_demo
 from localdev.console import Console
-from localdev.emulator import (
-    Emulator,
-    EndpointSession,
-    serialize_dynamodb_requests,
-    write_aws_profile,
-)
+from localdev.emulator import Emulator, EndpointSession, write_aws_profile
 from localdev.faults import parse_faults
 from localdev.outbox import serve
 from localdev.provision import provision, store_secrets
 from localdev.runtime import LocalRuntime, use_stage_environment
-from localdev.seed import DEMO_ID, seed_demo
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,9 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["PUBLIC_BASE_URL"] = f"http://{args.host}:{args.api_port}"  # email links
         session = EndpointSession(emulator.endpoint)
         tokens, outputs = _prepare(emulator, session)
-        console = Console()
+        app = ReservationsApp()
+        console = Console(words=app)
         runtime = LocalRuntime(
-            session, outputs, console, args.outbox_dir, os.environ.get("LOCAL_FAULTS", "")
+            session, outputs, console, args.outbox_dir, app, os.environ.get("LOCAL_FAULTS", "")
         )
         runtime.start()
         outbox = serve(runtime.outbox, args.host, args.outbox_port)
@@ -130,8 +126,6 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 def _prepare(emulator: Emulator, session: EndpointSession) -> tuple[dict[str, str], dict[str, str]]:
     """Point this process and `chalice local` at the emulator, provision, seed."""
-    from chalicelib.adapters.dynamodb import dynamo_stores
-
     outputs = provision(session, parameters={"NotificationVisibilityTimeout": "5"})
     tokens = {
         "admin": os.environ.get("LOCAL_ADMIN_TOKEN") or "adm_" + secrets.token_urlsafe(24),
@@ -139,7 +133,7 @@ def _prepare(emulator: Emulator, session: EndpointSession) -> tuple[dict[str, st
         "signing": os.environ.get("LOCAL_SIGNING_KEY") or secrets.token_urlsafe(32),
     }
     store_secrets(session, "local", tokens["admin"], tokens["signing"])
-    seed_demo(dynamo_stores(session.client("dynamodb"), outputs["TableName"]), tokens["staff"])
+    seed_demo(session.client("dynamodb"), outputs["TableName"], tokens["staff"])
     return tokens, outputs
 
 
@@ -240,5 +234,4 @@ def _banner(
 
 
 if __name__ == "__main__":
-    serialize_dynamodb_requests()
     sys.exit(main())

@@ -2,7 +2,8 @@
 
 `chalice local` serves HTTP routes only. This discovers `app.event_sources` and feeds each
 handler Lambda-shaped events from the emulator, honouring the settings of its mapping (from the
-decorator, and from `chalicelib.wiring.event_sources` for what decorators cannot express):
+decorator, completed by the app's binding (`localdev.binding`) for what decorators cannot
+express):
 
 - DynamoDB streams: starting position, batch size and window, filter criteria, maximum record
   age, retries, bisect on error, partial batch responses (resume at the lowest failed sequence
@@ -25,9 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.wiring import event_sources as settings
+from localdev.aws_emulation import ACCOUNT
 from localdev.console import Console
-from localdev.emulator import ACCOUNT
 from localdev.lambda_shapes import (
     LocalLambdaContext,
     eventbridge_event,
@@ -49,6 +49,15 @@ class StreamSettings:
     maximum_record_age_seconds: int  # -1: no limit
     filter_patterns: tuple[dict[str, Any], ...]
     reports_batch_item_failures: bool
+    on_failure_queue: str | None = None  # the stack output naming the destination queue
+
+
+@dataclass(frozen=True)
+class BusDelivery:
+    """Lambda's asynchronous invocation of an on_cw_event handler: retries, then the DLQ."""
+
+    maximum_retry_attempts: int = 2
+    dead_letter_queue: str = "EventsDeadLetterQueue"  # a stack output's logical name
 
 
 class StreamBatches:
@@ -363,7 +372,7 @@ class BusSource:
                 outcome = "retried" if attempt < self._retries else "failed"
                 self._console.handler(self.name, outcome, f"{event['detail-type']}: {failure!r}")
                 continue
-            self._console.handler(self.name, "ok", event["detail-type"], _reservation(event))
+            self._console.bus_event(self.name, "ok", event)
             return True
         self._sqs.send_message(
             QueueUrl=self._dlq,
@@ -373,48 +382,8 @@ class BusSource:
                 "ErrorMessage": {"DataType": "String", "StringValue": repr(error)[:256]},
             },
         )
-        self._console.handler(self.name, "to DLQ", event["detail-type"], _reservation(event))
+        self._console.bus_event(self.name, "to DLQ", event)
         return False
-
-
-def _reservation(event: dict[str, Any]) -> str | None:
-    detail = event.get("detail") or {}
-    reservation = detail.get("reservation") if isinstance(detail, dict) else None
-    return reservation.get("id") if isinstance(reservation, dict) else None
-
-
-def stream_mapping_for(name: str) -> settings.StreamMapping | None:
-    return next(
-        (m for m in _declared() if isinstance(m, settings.StreamMapping) and m.handler == name),
-        None,
-    )
-
-
-def stream_settings_for(name: str, config: Any) -> StreamSettings:
-    """The decorator's settings, completed from chalicelib.wiring.event_sources (Lambda
-    defaults when a handler has no entry there)."""
-    extra = stream_mapping_for(name)
-    return StreamSettings(
-        batch_size=config.batch_size,
-        batching_window_seconds=config.maximum_batching_window_in_seconds,
-        starting_position=config.starting_position,
-        maximum_retry_attempts=extra.maximum_retry_attempts if extra else -1,
-        bisect_on_error=extra.bisect_on_error if extra else False,
-        maximum_record_age_seconds=extra.maximum_record_age_seconds if extra else -1,
-        filter_patterns=extra.filter_patterns if extra else (),
-        reports_batch_item_failures=extra is not None,
-    )
-
-
-def subscription_for(name: str) -> settings.BusSubscription | None:
-    return next(
-        (m for m in _declared() if isinstance(m, settings.BusSubscription) and m.handler == name),
-        None,
-    )
-
-
-def _declared() -> list[Any]:
-    return [v for v in vars(settings).values() if hasattr(v, "handler")]
 
 
 class Runner:

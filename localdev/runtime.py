@@ -1,4 +1,6 @@
-"""Runs the app's event handlers next to the emulator: the runner, faults, console, outbox."""
+"""Runs an app's event handlers next to the emulator: the runner, faults, console, outbox.
+
+The app comes in as an `AppBinding` (for this project, `localdev.binding.ReservationsApp`)."""
 
 from __future__ import annotations
 
@@ -8,22 +10,21 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 from chalice.app import CloudWatchEventConfig, DynamoDBEventConfig, SQSEventConfig
 
 from infra import ROOT
-from localdev.console import Console, watch_put_events
+from localdev.console import AppWords, Console, watch_put_events
 from localdev.faults import FaultInjector, parse_faults
 from localdev.outbox import Outbox
 from localdev.runner import (
+    BusDelivery,
     BusSource,
     QueueSource,
     Runner,
+    StreamSettings,
     StreamSource,
-    stream_mapping_for,
-    stream_settings_for,
-    subscription_for,
 )
 
 # The app's clients that LOCAL_FAULTS can reach (named as boto3 names them).
@@ -53,14 +54,20 @@ def use_stage_environment(stage: str = "local", project_dir: Path = ROOT) -> Non
     os.environ["POWERTOOLS_LOG_LEVEL"] = os.environ.get("LOCAL_HANDLER_LOG_LEVEL", "WARNING")
 
 
-def load_app() -> ModuleType:
-    """Import app.py as Lambda runs it (after `use_stage_environment`)."""
-    from chalicelib.wiring import bootstrap
+class AppBinding(AppWords, Protocol):
+    """What the engine needs to know of the app it runs."""
 
-    bootstrap.reset()
-    import app as app_module
+    def load(self) -> ModuleType:
+        """The app's module, imported as Lambda would (after `use_stage_environment`)."""
+        ...
 
-    return app_module
+    def client(self, service: str) -> Any:
+        """The boto3 client the app's handlers use for `service`."""
+        ...
+
+    def stream_settings(self, handler: str, config: DynamoDBEventConfig) -> StreamSettings: ...
+
+    def bus_delivery(self, handler: str) -> BusDelivery: ...
 
 
 class LocalRuntime:
@@ -70,8 +77,10 @@ class LocalRuntime:
         outputs: dict[str, str],
         console: Console,
         outbox_dir: Path,
+        app: AppBinding,
         faults: str = "",
     ) -> None:
+        self._app = app
         self._session = session
         self._outputs = outputs
         self._console = console
@@ -85,13 +94,11 @@ class LocalRuntime:
         self.handlers: list[str] = []
 
     def start(self) -> None:
-        app_module = load_app()
-        from chalicelib.wiring import bootstrap
-
+        app_module = self._app.load()
         for service in {s for s, _ in self._faults.faults}:
             if service in _FAULTABLE_CLIENTS:
-                self._faults.install(bootstrap.wiring().client(service))
-        watch_put_events(bootstrap.wiring().client("events"), self._console)
+                self._faults.install(self._app.client(service))
+        watch_put_events(self._app.client("events"), self._console)
         sqs = self._faults.install(self._session.client("sqs"))
         sources = [self._source(app_module, config, sqs) for config in app_module.app.event_sources]
         self.handlers = [source.name for source in sources]
@@ -135,23 +142,23 @@ class LocalRuntime:
         known = {s["StreamArn"] for s in streams.list_streams()["Streams"]}
         if arn not in known:  # the stage's placeholder: the emulator's stream has its own label
             arn = self._outputs["TableStreamArn"]
-        mapping = stream_mapping_for(config.name)
+        settings = self._app.stream_settings(config.name, config)
         on_failure: Callable[[dict[str, Any]], None] | None = None
-        if mapping is not None:  # without a destination, Lambda drops a failed batch
-            destination = self._queue_url(sqs, f"{mapping.on_failure_queue}Arn")
+        if settings.on_failure_queue:  # without a destination, Lambda drops a failed batch
+            destination = self._queue_url(sqs, f"{settings.on_failure_queue}Arn")
 
             def on_failure(body: dict[str, Any]) -> None:
                 sqs.send_message(QueueUrl=destination, MessageBody=json.dumps(body, default=str))
 
         source = StreamSource(
-            config.name, handler, stream_settings_for(config.name, config), streams, arn,
-            on_failure=on_failure, console=self._console,
+            config.name, handler, settings, streams, arn, on_failure=on_failure,
+            console=self._console,
         )  # fmt: skip
         source.start_position()
         return source
 
     def _subscription(self, config: CloudWatchEventConfig, handler: Any, sqs: Any) -> BusSource:
-        subscription = subscription_for(config.name)
+        delivery = self._app.bus_delivery(config.name)
         bus = os.environ.get("EVENT_BUS_NAME", self._outputs["EventBusName"])
         queue_url = sqs.create_queue(QueueName=f"local-bus-{config.name}")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
@@ -160,14 +167,13 @@ class LocalRuntime:
         rule = f"local-{config.name}"
         events.put_rule(Name=rule, EventBusName=bus, EventPattern=json.dumps(config.event_pattern))
         events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
-        dead_letter = subscription.dead_letter_queue if subscription else "EventsDeadLetterQueue"
         return BusSource(
             config.name,
             handler,
             sqs,
             queue_url,
-            subscription.maximum_retry_attempts if subscription else 2,
-            self._queue_url(sqs, f"{dead_letter}Arn"),
+            delivery.maximum_retry_attempts,
+            self._queue_url(sqs, f"{delivery.dead_letter_queue}Arn"),
             self._console,
         )
 

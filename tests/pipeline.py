@@ -16,7 +16,7 @@ from typing import Any
 from moto.ses.models import ses_backends
 
 from chalicelib.domain.booking_rules import seatings
-from localdev.emulator import ACCOUNT
+from localdev.aws_emulation import ACCOUNT
 from localdev.lambda_shapes import (
     LocalLambdaContext,
     eventbridge_event,

@@ -16,7 +16,7 @@ from chalice.test import Client
 from moto import mock_aws
 
 from chalicelib.wiring import bootstrap
-from localdev.emulator import serialize_dynamodb_requests
+from localdev.aws_emulation import serialize_dynamodb_requests
 from localdev.provision import provision
 from tests.builders import restaurant_spec
 

@@ -28,7 +28,7 @@ from infra.deploy import (
     write_stage_variables,
 )
 from infra.names import function_name
-from localdev.provision import _known_gaps_quiet
+from localdev.aws_emulation import known_gaps_quiet
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def aws() -> Iterator[Any]:
 
 @pytest.fixture
 def stack(aws: Any) -> dict[str, str]:
-    with _known_gaps_quiet():
+    with known_gaps_quiet():
         return deploy_resources(aws.client("cloudformation"), "dev", {"AlertEmail": "oncall@x.io"})
 
 
@@ -58,7 +58,7 @@ def test_the_resources_stack_deploys_and_redeploys(aws: Any, stack: dict[str, st
     assert redrive["maxReceiveCount"] == 5
     topics = aws.client("sns").list_topics()["Topics"]
     assert [t["TopicArn"] for t in topics] == [stack["OnCallTopicArn"]]
-    with _known_gaps_quiet():
+    with known_gaps_quiet():
         again = deploy_resources(aws.client("cloudformation"), "dev", {"AlertEmail": "oncall@x.io"})
     assert again == stack
 

@@ -14,7 +14,7 @@ from moto import mock_aws
 from chalicelib.adapters.dynamodb import dynamo_stores as dynamo_stores_on
 from chalicelib.services.ports import Stores
 from chalicelib.wiring import bootstrap
-from localdev.emulator import serialize_dynamodb_requests
+from localdev.aws_emulation import serialize_dynamodb_requests
 from localdev.provision import provision
 from tests.app.conftest import ADMIN, PROJECT, Api
 from tests.builders import restaurant_spec

@@ -13,7 +13,7 @@ import pytest
 
 from chalicelib.wiring import bootstrap
 from infra.iam import FUNCTIONS, STAGES, policy, policy_file, rendered
-from localdev.emulator import ACCOUNT, REGION
+from localdev.aws_emulation import ACCOUNT, REGION
 from tests.pipeline import RES, Flow, book_many
 
 acting: contextvars.ContextVar[str] = contextvars.ContextVar("acting", default="api_handler")

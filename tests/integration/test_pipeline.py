@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from chalice.app import DynamoDBEvent
 
 from chalicelib.adapters.stream import is_reservation_change
-from localdev.emulator import ACCOUNT
+from localdev.aws_emulation import ACCOUNT
 from localdev.lambda_shapes import eventbridge_event, sqs_event
 from tests.app.conftest import upcoming_wednesday
 from tests.pipeline import RES, Flow, sent_emails

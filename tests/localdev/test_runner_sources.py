@@ -12,12 +12,16 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.wiring.event_sources import RESERVATION_CHANGES_PATTERN
+from localdev.aws_emulation import serialize_dynamodb_requests
 from localdev.console import Console
-from localdev.emulator import serialize_dynamodb_requests
 from localdev.runner import BusSource, QueueSource, StreamSettings, StreamSource
 
 CONSOLE = Console(io.StringIO())
+# A filter like an app's (the engine knows no app): inserts and changes of one item kind.
+ONLY_RESERVATIONS = {
+    "eventName": ["INSERT", "MODIFY"],
+    "dynamodb": {"NewImage": {"entity": {"S": ["reservation"]}}},
+}
 
 
 @pytest.fixture
@@ -90,7 +94,7 @@ def test_filter_criteria_drop_other_items_before_batching(aws: Any, table: Any) 
         put(dynamodb, f"r{i}", "reservation")
         put(dynamodb, f"o{i}", "occupancy")
     handler, sent = Recorder(), list[Any]()
-    only = settings(filter_patterns=(RESERVATION_CHANGES_PATTERN,))
+    only = settings(filter_patterns=(ONLY_RESERVATIONS,))
     drain(stream_source(aws, arn, handler, sent, stream_settings=only))
     assert handler.batches == [["r0", "r1", "r2"]] and sent == []
 
