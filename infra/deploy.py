@@ -29,7 +29,7 @@ from chalicelib.wiring.event_sources import (
 )
 from infra import ROOT
 from infra.names import function_name, stack_name
-from infra.package import RESOURCES
+from infra.package import RESOURCES, resource_parameters
 
 CONFIG = ROOT / ".chalice" / "config.json"
 
@@ -44,7 +44,7 @@ def deploy_resources(
         "TemplateBody": RESOURCES.read_text(),
         "Parameters": [
             {"ParameterKey": k, "ParameterValue": v}
-            for k, v in {"Stage": stage, **(parameters or {})}.items()
+            for k, v in {**resource_parameters(stage), **(parameters or {})}.items()
         ],
     }
     try:

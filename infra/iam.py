@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from infra import ROOT
-from infra.names import stack_name
+from infra.names import secret_parameter, stack_name
 
 CHALICE = ROOT / ".chalice"
 STAGES = ("dev", "prod")
@@ -37,10 +37,10 @@ def _arns(stage: str) -> dict[str, str]:
         "staff_queue": f"arn:aws:sqs:*:*:{name}-staff-notifications",
         "stream_failures": f"arn:aws:sqs:*:*:{name}-stream-failures",
         "events_dlq": f"arn:aws:sqs:*:*:{name}-events-dlq",
-        "secrets": f"arn:aws:ssm:*:*:parameter/reservations/{stage}/*",
+        "secrets": f"arn:aws:ssm:*:*:parameter{secret_parameter(stage, '*')}",
         "identity": "arn:aws:ses:*:*:identity/*",
         # Chalice names the API function reservations-<stage>, the others reservations-<stage>-*.
-        "logs": f"arn:aws:logs:*:*:log-group:/aws/lambda/reservations-{stage}",
+        "logs": f"arn:aws:logs:*:*:log-group:/aws/lambda/{name}",
     }
 
 

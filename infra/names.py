@@ -12,6 +12,13 @@ def stack_name(stage: str) -> str:
     return f"{APP_NAME}-{stage}"
 
 
+def secret_parameter(stage: str, secret: str) -> str:
+    """The SSM SecureString holding one of the stage's secrets ("admin-token", "signing-key");
+    the stage's ADMIN_TOKEN_PARAMETER / SIGNING_KEY_PARAMETER name it (.chalice/config.json,
+    checked by tests/infra/test_packaging.py)."""
+    return f"/{APP_NAME}/{stage}/{secret}"
+
+
 def function_name(stage: str, handler: str) -> str:
     """The name Chalice gives an event handler's function (and its rule on the bus)."""
     return f"{stack_name(stage)}-{handler}"

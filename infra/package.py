@@ -32,6 +32,7 @@ from chalicelib.wiring.event_sources import (
     RESERVATION_STREAM,
     STAFF_NOTIFICATIONS,
     BusSubscription,
+    rule_template_parameters,
 )
 from infra import ROOT
 from infra.names import function_name, stack_name
@@ -187,10 +188,16 @@ def apply_replacements(template: dict[str, Any]) -> dict[str, Any]:
     return template
 
 
+def resource_parameters(stage: str) -> dict[str, str]:
+    """The resources template's parameters that come from code, for every deploy path."""
+    return {"Stage": stage, **rule_template_parameters()}
+
+
 def merge_template(stage: str) -> dict[str, Any]:
     resources = load_resources()
     parameters = resources["Parameters"]
-    parameters["Stage"]["Default"] = stage
+    for name, value in resource_parameters(stage).items():
+        parameters[name]["Default"] = value
     functions = function_overrides(stage)
     overlapping = set(resources["Resources"]) & set(functions)
     assert not overlapping, f"resource names clash with Chalice's: {overlapping}"

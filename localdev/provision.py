@@ -8,8 +8,8 @@ from typing import Any
 
 from infra import ROOT
 from infra.deploy import wait_for_stack
-from infra.names import stack_name
-from infra.package import RESOURCES
+from infra.names import secret_parameter, stack_name
+from infra.package import RESOURCES, resource_parameters
 from localdev.aws_emulation import known_gaps_quiet
 
 DEFAULT_SENDER = "reservations@demo-bistro.example"
@@ -50,7 +50,7 @@ def provision(
                 Parameters=[
                     {"ParameterKey": key, "ParameterValue": value}
                     for key, value in {
-                        "Stage": stage,
+                        **resource_parameters(stage),
                         "SenderEmail": sender_email,
                         **(parameters or {}),
                     }.items()
@@ -70,5 +70,5 @@ def store_secrets(session: Any, stage: str, admin_token: str, signing_key: str) 
     ssm = session.client("ssm")
     for name, value in (("admin-token", admin_token), ("signing-key", signing_key)):
         ssm.put_parameter(
-            Name=f"/reservations/{stage}/{name}", Value=value, Type="SecureString", Overwrite=True
+            Name=secret_parameter(stage, name), Value=value, Type="SecureString", Overwrite=True
         )

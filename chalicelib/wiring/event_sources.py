@@ -65,6 +65,21 @@ class QueueMapping:
         }
 
 
+# EventBridge's retries of delivering an event to a rule's target (its maximums), then the
+# target's DLQ: for the rules Chalice makes (Lambda targets) and the staff-notification rule
+# in infra/resources.yaml (a queue target, given these as the template's parameters).
+RULE_RETRY_ATTEMPTS = 185
+RULE_EVENT_AGE_SECONDS = 86400
+
+
+def rule_template_parameters() -> dict[str, str]:
+    """The retry policy as infra/resources.yaml's parameters (its rules use them)."""
+    return {
+        "RuleMaximumRetryAttempts": str(RULE_RETRY_ATTEMPTS),
+        "RuleMaximumEventAgeInSeconds": str(RULE_EVENT_AGE_SECONDS),
+    }
+
+
 @dataclass(frozen=True)
 class BusSubscription:
     """An on_cw_event handler: a rule on the service's bus, invoked asynchronously."""
@@ -74,9 +89,8 @@ class BusSubscription:
     maximum_retry_attempts: int = 2  # Lambda's asynchronous invocation retries
     maximum_event_age_seconds: int = 21600
     dead_letter_queue: str = "EventsDeadLetterQueue"
-    # EventBridge's own retries of delivering to the function (its maximums), then the DLQ.
-    rule_retry_attempts: int = 185
-    rule_event_age_seconds: int = 86400
+    rule_retry_attempts: int = RULE_RETRY_ATTEMPTS
+    rule_event_age_seconds: int = RULE_EVENT_AGE_SECONDS
     pattern: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:

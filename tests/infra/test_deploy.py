@@ -58,6 +58,12 @@ def test_the_resources_stack_deploys_and_redeploys(aws: Any, stack: dict[str, st
     assert redrive["maxReceiveCount"] == 5
     topics = aws.client("sns").list_topics()["Topics"]
     assert [t["TopicArn"] for t in topics] == [stack["OnCallTopicArn"]]
+    events = aws.client("events")
+    staff_rule = "reservations-dev-staff-notifications"
+    [target] = events.list_targets_by_rule(Rule=staff_rule, EventBusName=stack["EventBusName"])[
+        "Targets"
+    ]
+    assert target["RetryPolicy"] == GUEST_NOTIFICATIONS.rule_retry_policy  # the one source
     with known_gaps_quiet():
         again = deploy_resources(aws.client("cloudformation"), "dev", {"AlertEmail": "oncall@x.io"})
     assert again == stack

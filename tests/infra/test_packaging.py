@@ -17,7 +17,9 @@ from chalicelib.wiring.event_sources import (
     RESERVATION_STREAM,
     STAFF_NOTIFICATIONS,
 )
+from infra import ROOT
 from infra.iam import FUNCTIONS, policy
+from infra.names import secret_parameter, stack_name
 from infra.package import RESOURCES, logical_id, package
 
 pytestmark = pytest.mark.slow
@@ -166,3 +168,14 @@ def test_the_zip_ships_bytecode_for_the_runtimes_python(packaged: Path) -> None:
     assert f"__pycache__/app.{tag}.pyc" in names
     assert f"chalicelib/services/__pycache__/booking.{tag}.pyc" in names
     assert any(n.startswith("pydantic/__pycache__/") for n in names)
+
+
+@pytest.mark.parametrize("stage", ["local", "dev", "prod"])
+def test_each_stage_names_its_resources_and_secrets_as_infra_names_does(stage: str) -> None:
+    """Chalice reads a stage's variables from .chalice/config.json as written; they must say
+    what infra.names (used by the stack, IAM and provisioning) says."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    variables = config["stages"][stage]["environment_variables"]
+    assert variables["TABLE_NAME"] == variables["EVENT_BUS_NAME"] == stack_name(stage)
+    assert variables["ADMIN_TOKEN_PARAMETER"] == secret_parameter(stage, "admin-token")
+    assert variables["SIGNING_KEY_PARAMETER"] == secret_parameter(stage, "signing-key")
