@@ -30,13 +30,15 @@ class StaffNotifier:
             raise ValueError(f"staff are notified of requests only, not {event.detail_type}")
         state = event.reservation
         restaurant = find_restaurant(self._restaurants, state.restaurant_id)
-        expires = datetime.fromisoformat(state.starts_at)
+        accept, decline = self._links.answers(
+            state.restaurant_id, state.id, datetime.fromisoformat(state.starts_at)
+        )
         email = staff_request_email(
             event,
             restaurant.name,
             tuple(str(address) for address in restaurant.staff_emails),
-            self._links.url(state.restaurant_id, state.id, "accept", expires),
-            self._links.url(state.restaurant_id, state.id, "decline", expires),
+            accept,
+            decline,
         )
         return self._mailer.send(email)
 

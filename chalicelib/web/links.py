@@ -71,11 +71,20 @@ class StaffLinkSigner:
 
 
 class StaffLinks:
-    """`…/respond?action=accept&expires=…&signature=…`, valid until the seating time."""
+    """`…/respond?action=accept&expires=…&signature=…` for staff emails."""
 
     def __init__(self, signer: StaffLinkSigner, base_url: str) -> None:
         self._signer = signer
         self._base = base_url.rstrip("/")
+
+    def answers(
+        self, restaurant_id: str, reservation_id: str, starts_at: datetime
+    ) -> tuple[str, str]:
+        """The Accept and Decline links of a request: they work until its seating time."""
+        return (
+            self.url(restaurant_id, reservation_id, "accept", starts_at),
+            self.url(restaurant_id, reservation_id, "decline", starts_at),
+        )
 
     def url(
         self, restaurant_id: str, reservation_id: str, action: StaffAction, expires: datetime
