@@ -11,6 +11,7 @@ from typing import Literal, Protocol
 from chalicelib.domain.errors import Forbidden, NotFound, Unauthenticated
 from chalicelib.domain.tokens import digest, same_digest
 from chalicelib.services.ports import StaffToken
+from chalicelib.web.routes import MANAGE_TOKEN
 
 
 class Access(Enum):
@@ -157,7 +158,7 @@ class Authenticator:
         if stored is None:
             raise NotFound("reservation", reservation_id, field="reservation_id")
         if not same_digest(manage_token, stored):
-            raise Forbidden("this manage token does not open this reservation", field="token")
+            raise Forbidden("this manage token does not open this reservation", field=MANAGE_TOKEN)
         return Principal("guest", restaurant_id)
 
 
