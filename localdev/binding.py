@@ -13,7 +13,9 @@ No other module of `localdev/` imports `chalicelib` (tests/localdev/test_engine_
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -23,14 +25,15 @@ from chalicelib.adapters.dynamodb import dynamo_stores
 from chalicelib.adapters.stream import UnreadableRecord, event_from_record
 from chalicelib.domain.booking_rules import seatings
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.restaurants import NewRestaurant, OpeningRange
+from chalicelib.domain.restaurants import NewRestaurant
 from chalicelib.domain.tokens import digest
 from chalicelib.services.booking import RestaurantAdmin
 from chalicelib.services.ports import StaffToken
 from chalicelib.wiring import bootstrap, event_sources
 from localdev.runner import BusDelivery, StreamSettings
 
-DEMO_ID = "demo-bistro"
+DEMO_RESTAURANT = Path(__file__).with_name("demo_restaurant.json")
+DEMO_ID: str = json.loads(DEMO_RESTAURANT.read_text())["id"]
 
 
 class ReservationsApp:
@@ -98,27 +101,8 @@ def _declared(kind: type[Any], handler: str) -> Any:
 
 
 def demo_restaurant() -> NewRestaurant:
-    service_periods = [
-        OpeningRange(opens="12:00", closes="14:30"),
-        OpeningRange(opens="19:00", closes="22:30"),
-    ]
-    days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-    return NewRestaurant.model_validate(
-        {
-            "id": DEMO_ID,
-            "name": "Demo Bistro",
-            "timezone": "Europe/Paris",
-            "staff_emails": ["staff@demo-bistro.example"],
-            "opening_hours": dict.fromkeys(days, service_periods),
-            "slot_minutes": 15,
-            "dining_minutes": 90,
-            "capacity": 40,
-            "min_party_size": 1,
-            "max_party_size": 8,
-            "min_lead_minutes": 60,
-            "max_days_ahead": 60,
-        }
-    )
+    """demo-bistro, as `localdev/demo_restaurant.json` describes it (the README's demo)."""
+    return NewRestaurant.model_validate_json(DEMO_RESTAURANT.read_text())
 
 
 def demo_seating_times() -> list[str]:

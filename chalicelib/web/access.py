@@ -11,6 +11,7 @@ from typing import Literal, Protocol
 from chalicelib.domain.errors import Forbidden, NotFound, Unauthenticated
 from chalicelib.domain.tokens import digest, same_digest
 from chalicelib.services.ports import StaffToken
+from chalicelib.web.links import StaffLinkSigner
 from chalicelib.web.routes import MANAGE_TOKEN
 
 
@@ -61,26 +62,13 @@ class ManageTokenLookup(Protocol):
     def manage_token_digest(self, restaurant_id: str, reservation_id: str) -> str | None: ...
 
 
-class StaffLinkCheck(Protocol):
-    def verify(
-        self,
-        restaurant_id: str,
-        reservation_id: str,
-        action: str | None,
-        expires: str | None,
-        signature: str | None,
-    ) -> str:
-        """The action a staff link grants, or Forbidden."""
-        ...
-
-
 class Authenticator:
     def __init__(
         self,
         admin: AdminSecret,
         staff_tokens: StaffTokenLookup,
         manage_tokens: ManageTokenLookup,
-        staff_links: StaffLinkCheck | None = None,
+        staff_links: StaffLinkSigner | None = None,
     ) -> None:
         self._admin = admin
         self._staff_tokens = staff_tokens

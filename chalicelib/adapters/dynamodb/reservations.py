@@ -10,11 +10,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from chalicelib.adapters.dynamodb.table import (
-    Table,
-    condition_failed,
+    TableStore,
     from_item,
     to_item,
     utc_text,
@@ -59,11 +56,8 @@ def reservation_from_item(item: dict[str, Any]) -> Reservation:
     return Reservation.model_validate(from_item(item))
 
 
-class DynamoReservations:
+class DynamoReservations(TableStore):
     """`services.ports.ReservationStore` on the table."""
-
-    def __init__(self, table: Table) -> None:
-        self._table = table
 
     def add_reservation(
         self, reservation: Reservation, *, capacity: int, idempotency: IdempotencyRecord | None
@@ -114,16 +108,19 @@ class DynamoReservations:
         return None if item is None else reservation_from_item(item)
 
     def save_transition(self, before: Reservation, after: Reservation) -> None:
-        put: dict[str, Any] = {
-            "TableName": self._table.name,
-            "Item": reservation_item(after),
+        item = reservation_item(after)
+        unchanged = {
             "ConditionExpression": "#version = :expected",
             "ExpressionAttributeNames": {"#version": "version"},
             "ExpressionAttributeValues": {":expected": {"N": str(before.version)}},
         }
-        writes: list[Any] = [{"Put": put}]
-        if before.holds_covers and not after.holds_covers:
+        if not (before.holds_covers and not after.holds_covers):
+            # no covers to release: a conditional put costs half a transaction
+            saved = self._table.put_if(item, **unchanged)
+        else:
             pk = restaurant_pk(before.restaurant_id)
+            put = {"TableName": self._table.name, "Item": item, **unchanged}
+            writes: list[Any] = [{"Put": put}]
             writes += [
                 {
                     "Update": {
@@ -136,17 +133,8 @@ class DynamoReservations:
                 }
                 for cell in occupied_cells(before.starts_at, before.dining_minutes)
             ]
-        if len(writes) == 1:  # no covers to release: a conditional put costs half a transaction
-            try:
-                self._table.client.put_item(**put)
-            except ClientError as error:
-                if condition_failed(error):
-                    raise ConcurrentUpdate(
-                        "the reservation changed meanwhile", field="reservation_id"
-                    ) from None
-                raise
-            return
-        if self._table.transact(writes) is not None:
+            saved = self._table.transact(writes) is None
+        if not saved:
             raise ConcurrentUpdate("the reservation changed meanwhile", field="reservation_id")
 
     def reservations_on(self, restaurant_id: str, day: date) -> list[Reservation]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chalicelib.adapters.dynamodb.table import Table, from_item, to_item
+from chalicelib.adapters.dynamodb.table import TableStore, from_item, to_item
 from chalicelib.adapters.layout import (
     ENTITY,
     PK,
@@ -20,11 +20,8 @@ from chalicelib.domain.errors import ConcurrentUpdate, NotFound
 from chalicelib.services.ports import StaffToken
 
 
-class DynamoStaffTokens:
+class DynamoStaffTokens(TableStore):
     """`services.ports.StaffTokenStore` on the table."""
-
-    def __init__(self, table: Table) -> None:
-        self._table = table
 
     def add_staff_token(self, token: StaffToken) -> None:
         fields = {

@@ -61,6 +61,8 @@ def condition_failed(error: ClientError) -> bool:
 
 
 class Table:
+    """The service's table and its client, shared by the stores."""
+
     def __init__(self, client: DynamoDBClient, name: str) -> None:
         self.client = client
         self.name = name
@@ -70,6 +72,17 @@ class Table:
             TableName=self.name, Key=to_item({"PK": pk, "SK": sk}), ConsistentRead=True
         )
         return response.get("Item")
+
+    def put_if(self, item: dict[str, Any], **condition: Any) -> bool:
+        """A PutItem with `condition` (ConditionExpression and its names and values); False
+        when the condition failed (nothing written)."""
+        try:
+            self.client.put_item(TableName=self.name, Item=item, **condition)
+        except ClientError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
 
     def query(self, **params: Any) -> Iterator[dict[str, Any]]:
         paginator = self.client.get_paginator("query")
@@ -96,3 +109,10 @@ class Table:
                     return codes or ["Unknown"]
                 time.sleep(random.uniform(0, 0.02 * 2**attempt))
         return ["Unknown"]  # pragma: no cover - the loop always returns
+
+
+class TableStore:
+    """Base of the stores: each keeps its aggregate's items on the shared table."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table

@@ -7,7 +7,7 @@ import time
 from datetime import date
 from typing import Any
 
-from chalicelib.adapters.dynamodb.table import Table, from_item, to_item
+from chalicelib.adapters.dynamodb.table import TableStore, from_item, to_item
 from chalicelib.adapters.layout import (
     APPLIED_EVENT,
     APPLIED_EVENT_SK,
@@ -24,11 +24,8 @@ from chalicelib.domain.errors import ConcurrentUpdate
 APPLIED_EVENT_TTL_SECONDS = 7 * 24 * 3600
 
 
-class DynamoDailyTotals:
+class DynamoDailyTotals(TableStore):
     """`services.ports.DailyTotalStore` on the table."""
-
-    def __init__(self, table: Table) -> None:
-        self._table = table
 
     def apply_to_summary(
         self, restaurant_id: str, day: date, event_id: str, changes: dict[str, int]
