@@ -130,9 +130,8 @@ def revoke_staff_token(restaurant_id: str, token_id: str) -> Response:
 @api.guard(Access.PUBLIC)
 def availability(restaurant_id: str) -> dict[str, Any]:
     query = api.query(AvailabilityQuery)
-    return bootstrap.wiring().reservation_desk.availability(
-        restaurant_id, query.date, query.party_size
-    )
+    desk = bootstrap.wiring().reservation_desk
+    return desk.availability(restaurant_id, query.date, query.party_size).view()
 
 
 # -- reservations ---------------------------------------------------------------------------

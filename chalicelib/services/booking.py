@@ -42,6 +42,35 @@ def utc_now() -> datetime:
 
 
 @dataclass(frozen=True)
+class Seating:
+    starts_at: datetime  # aware, in the restaurant's timezone
+    available: bool  # for the party size asked about, now
+
+
+@dataclass(frozen=True)
+class Availability:
+    """A day's seatings at one restaurant, each bookable or not for one party size."""
+
+    restaurant_id: str
+    day: date
+    party_size: int
+    timezone: str
+    seatings: tuple[Seating, ...]
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "restaurant_id": self.restaurant_id,
+            "date": self.day.isoformat(),
+            "party_size": self.party_size,
+            "timezone": self.timezone,
+            "slots": [
+                {"starts_at": s.starts_at.isoformat(), "available": s.available}
+                for s in self.seatings
+            ],
+        }
+
+
+@dataclass(frozen=True)
 class Booking:
     """The answer to a booking request. `replayed` is true when an Idempotency-Key matched an
     earlier request and nothing new was created."""
@@ -166,7 +195,7 @@ class ReservationDesk:
             return replay
         return Booking(reservation, self._manage_token(reservation), replayed=False)
 
-    def availability(self, restaurant_id: str, day: date, party_size: int) -> dict[str, Any]:
+    def availability(self, restaurant_id: str, day: date, party_size: int) -> Availability:
         """The day's seatings and whether a party of `party_size` can book each one now."""
         restaurant = self._restaurant(restaurant_id)
         check_party_size(restaurant, party_size)
@@ -176,23 +205,19 @@ class ReservationDesk:
             span_end = starts[-1] + timedelta(minutes=restaurant.dining_minutes)
             held = self._reservations.covers_held(restaurant_id, starts[0], span_end)
         now = self._clock()
-        slots = []
-        for start in starts:
+
+        def available(start: datetime) -> bool:
             cells = occupied_cells(start, restaurant.dining_minutes)
             fits = all(held.get(cell, 0) + party_size <= restaurant.capacity for cell in cells)
-            slots.append(
-                {
-                    "starts_at": start.isoformat(),
-                    "available": fits and _bookable(restaurant, start, now),
-                }
-            )
-        return {
-            "restaurant_id": restaurant_id,
-            "date": day.isoformat(),
-            "party_size": party_size,
-            "timezone": restaurant.timezone,
-            "slots": slots,
-        }
+            return fits and _bookable(restaurant, start, now)
+
+        return Availability(
+            restaurant_id,
+            day,
+            party_size,
+            restaurant.timezone,
+            tuple(Seating(start, available(start)) for start in starts),
+        )
 
     # -- guests and staff -----------------------------------------------------------------
 

@@ -174,14 +174,14 @@ def test_availability_marks_full_and_unbookable_seatings(
 ) -> None:
     book(desk, "19:30", party_size=6)
     day = desk.availability("chez-test", WEDNESDAY, party_size=4)
-    free = {s["starts_at"][11:16]: s["available"] for s in day["slots"]}
+    free = {s.starts_at.strftime("%H:%M"): s.available for s in day.seatings}
     assert free["19:00"] is False  # overlaps 19:30-21:00 (6 of 8 held)
     assert free["21:00"] is True and free["12:00"] is True
-    assert desk.availability("chez-test", WEDNESDAY, party_size=2)["slots"][8]["available"]
+    assert desk.availability("chez-test", WEDNESDAY, party_size=2).seatings[8].available
     clock.now = local(WEDNESDAY, "12:30")
     later = {
-        s["starts_at"][11:16]: s["available"]
-        for s in desk.availability("chez-test", WEDNESDAY, 2)["slots"]
+        s.starts_at.strftime("%H:%M"): s.available
+        for s in desk.availability("chez-test", WEDNESDAY, 2).seatings
     }
     assert later["12:00"] is False and later["13:00"] is False and later["21:00"] is True
 
