@@ -100,7 +100,9 @@ def outputs_as_variables(outputs: dict[str, str]) -> dict[str, str]:
 def apply_mapping_settings(lambda_client: Any, stage: str, outputs: dict[str, str]) -> None:
     """The stream and queue mappings' settings, as `chalice package` writes them."""
     stream = RESERVATION_STREAM.lambda_settings() | {
-        "DestinationConfig": {"OnFailure": {"Destination": outputs["StreamFailureQueueArn"]}}
+        "DestinationConfig": {
+            "OnFailure": {"Destination": outputs[f"{RESERVATION_STREAM.on_failure_destination}Arn"]}
+        }
     }
     for handler, settings in (
         (RESERVATION_STREAM.handler, stream),

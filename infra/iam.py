@@ -36,6 +36,7 @@ def _arns(stage: str) -> dict[str, str]:
         "bus": f"arn:aws:events:*:*:event-bus/{name}",
         "staff_queue": f"arn:aws:sqs:*:*:{name}-staff-notifications",
         "stream_failures": f"arn:aws:sqs:*:*:{name}-stream-failures",
+        "failure_bucket": f"arn:aws:s3:::{name}-stream-failures-*",
         "events_dlq": f"arn:aws:sqs:*:*:{name}-events-dlq",
         "secrets": f"arn:aws:ssm:*:*:parameter{secret_parameter(stage, '*')}",
         "identity": "arn:aws:ses:*:*:identity/*",
@@ -101,6 +102,9 @@ def policy(stage: str, function: str) -> dict[str, Any]:
                 ["sqs:SendMessage", "sqs:GetQueueUrl"],
                 [arn["stream_failures"]],
             ),
+            # Lambda writes a failed batch to the on-failure bucket with the function's role.
+            _allow("FailedBatches", ["s3:PutObject"], [arn["failure_bucket"] + "/*"]),
+            _allow("FailedBatchesBucket", ["s3:ListBucket"], [arn["failure_bucket"]]),
         ],
         "notify_staff": [
             _allow(

@@ -131,7 +131,7 @@ def function_overrides(stage: str) -> dict[str, Any]:
                             "StartingPosition": stream.starting_position,
                             "DestinationConfig": {
                                 "OnFailure": {
-                                    "Destination": _get_att(stream.on_failure_queue, "Arn")
+                                    "Destination": _get_att(stream.on_failure_destination, "Arn")
                                 }
                             },
                         }

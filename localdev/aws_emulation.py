@@ -151,7 +151,10 @@ SKIPPED_BY_MOTO = (
 
 @contextlib.contextmanager
 def known_gaps_quiet() -> Iterator[None]:
-    """Silence moto's notices for SKIPPED_BY_MOTO only; any other skipped type still shows."""
+    """Around a CloudFormation call on moto: silence its notices for SKIPPED_BY_MOTO only (any
+    other skipped type still shows), and read an archive's EventPattern as AWS does (an
+    object; moto expects a JSON string)."""
+    _archive_patterns_as_objects()
     log = logging.getLogger("moto")  # moto's CloudFormation logs under its top-level logger
     drop = _DropKnownGaps()
     log.addFilter(drop)
@@ -167,3 +170,24 @@ def known_gaps_quiet() -> Iterator[None]:
 class _DropKnownGaps(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         return not any(t in record.getMessage() for t in SKIPPED_BY_MOTO)
+
+
+def _archive_patterns_as_objects() -> None:
+    from moto.events.models import Archive
+
+    original = Archive.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+    if getattr(original, "_objects_ok", False):
+        return
+
+    @functools.wraps(original)
+    def create(cls: Any, name: str, cloudformation_json: Any, *args: Any, **kw: Any) -> Any:
+        properties = cloudformation_json.get("Properties", {})
+        if isinstance(properties.get("EventPattern"), dict):
+            import json
+
+            properties = {**properties, "EventPattern": json.dumps(properties["EventPattern"])}
+            cloudformation_json = {**cloudformation_json, "Properties": properties}
+        return original(cls, name, cloudformation_json, *args, **kw)
+
+    create._objects_ok = True  # type: ignore[attr-defined]
+    setattr(Archive, "create_from_cloudformation_json", classmethod(create))  # noqa: B010

@@ -64,7 +64,7 @@ class ReservationsApp:
             maximum_record_age_seconds=mapping.maximum_record_age_seconds if mapping else -1,
             filter_patterns=mapping.filter_patterns if mapping else (),
             reports_batch_item_failures=mapping is not None,
-            on_failure_queue=mapping.on_failure_queue if mapping else None,
+            on_failure_destination=mapping.on_failure_destination if mapping else None,
         )
 
     def bus_delivery(self, handler: str) -> BusDelivery:

@@ -7,12 +7,16 @@ them. `LOCAL_FAULTS="events:PutEvents=0.3,ses:SendRawEmail=0.3,sqs:DeleteMessage
   retry layer, so botocore retries it exactly as it retries AWS's own throttling.
 
 `ses:SendEmail` also covers SendRawEmail (the service sends MIME through SendRawEmail).
+
+While `make run` runs: `python -m localdev.faults set "events:PutEvents=1.0"`, `… show`,
+`… clear` (through the outbox's server; the console shows each change).
 """
 
 from __future__ import annotations
 
 import json
 import random
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -42,6 +46,16 @@ def parse_faults(spec: str) -> dict[tuple[str, str], float]:
         if alias:
             faults.setdefault(alias, fraction)
     return faults
+
+
+def format_faults(faults: dict[tuple[str, str], float]) -> str:
+    """The inverse of `parse_faults` (aliases it added are left out)."""
+    aliases = {alias for key, alias in _ALIASES.items() if key in faults}
+    return ",".join(
+        f"{service}:{operation}={rate:g}"
+        for (service, operation), rate in sorted(faults.items())
+        if (service, operation) not in aliases
+    )
 
 
 class _Body:
@@ -77,46 +91,46 @@ class FaultInjector:
         self._pass_through: dict[int, Any] = {}
         self.injected: dict[tuple[str, str], int] = {}
 
+    def set_faults(self, faults: dict[tuple[str, str], float]) -> None:
+        """Change the rates while clients run (`python -m localdev.faults set …`)."""
+        with self._lock:
+            self.faults = dict(faults)
+
     def fails(self, service: str, operation: str, params: dict[str, Any]) -> bool:
         if self._decide is not None:
             return self._decide(service, operation, params)
-        rate = self.faults.get((service, operation), 0.0)
         with self._lock:
+            rate = self.faults.get((service, operation), 0.0)
             return rate > 0 and self._rng.random() < rate
 
     def install(self, client: Any) -> Any:
+        """Hook every operation of `client`; each call looks the current rates up, so they can
+        change while it runs."""
         model = client.meta.service_model
         service = "ses" if model.endpoint_prefix == "email" else model.endpoint_prefix
         event_id = model.service_id.hyphenize()
-        for fault_service, operation in self.faults:
-            if fault_service != service:
-                continue
+        client.meta.events.register(f"before-parameter-build.{event_id}", self._remember)
+        if service == "events":
             client.meta.events.register(
-                f"before-parameter-build.{event_id}.{operation}", self._remember(operation)
+                f"before-call.{event_id}.PutEvents", self._partial_put_events(client)
             )
-            if (service, operation) == ("events", "PutEvents"):
-                client.meta.events.register(
-                    f"before-call.{event_id}.{operation}", self._partial_put_events(client)
-                )
-            else:
-                # Meant for the emulator in server mode. In-process moto (mock_aws) answers from a
-                # before-send hook of its own that runs whatever this one returns.
-                client.meta.events.register_first(
-                    f"before-send.{event_id}.{operation}",
-                    self._throttle(service, operation, model.protocol),
-                )
+        # Meant for the emulator in server mode. In-process moto (mock_aws) answers from a
+        # before-send hook of its own that runs whatever this one returns.
+        client.meta.events.register_first(
+            f"before-send.{event_id}", self._throttle(service, model.protocol)
+        )
         return client
 
-    def _remember(self, operation: str) -> Callable[..., None]:
-        def keep(params: dict[str, Any], **_: Any) -> None:
-            setattr(self._calls, operation, params)
+    def _remember(self, params: dict[str, Any], event_name: str = "", **_: Any) -> None:
+        setattr(self._calls, event_name.rsplit(".", 1)[-1], params)
 
-        return keep
-
-    def _throttle(self, service: str, operation: str, protocol: str) -> Callable[..., Any]:
+    def _throttle(self, service: str, protocol: str) -> Callable[..., Any]:
         code = _THROTTLING_CODE.get(service, "ThrottlingException")
 
-        def before_send(request: Any, **_: Any) -> AWSResponse | None:
+        def before_send(request: Any, event_name: str = "", **_: Any) -> AWSResponse | None:
+            operation = event_name.rsplit(".", 1)[-1]
+            if (service, operation) == ("events", "PutEvents"):
+                return None  # fails entry by entry (before-call), not the whole call
             if not self.fails(service, operation, getattr(self._calls, operation, {})):
                 return None
             self._count(service, operation)
@@ -183,3 +197,55 @@ class FaultInjector:
             self.injected[key] = self.injected.get(key, 0) + n
         if self._on_fault is not None:
             self._on_fault(service, operation)
+
+
+def _control(argv: list[str] | None = None) -> int:
+    """`python -m localdev.faults set SPEC | clear | show`: change a running `make run`'s faults."""
+    import argparse
+    import os
+    import urllib.error
+    import urllib.request
+
+    parser = argparse.ArgumentParser(
+        prog="python -m localdev.faults",
+        description="Show or change the faults a running `make run` injects (the console says "
+        "so too). SPEC is as LOCAL_FAULTS: service:Operation=fraction,…",
+    )
+    parser.add_argument("command", choices=["set", "clear", "show"])
+    parser.add_argument("spec", nargs="?", default="")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("LOCAL_OUTBOX_PORT", 8025)),
+        help="the outbox port of the running `make run` (LOCAL_OUTBOX_PORT)",
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.command == "set":
+        try:
+            parse_faults(args.spec)
+        except ValueError as error:
+            parser.error(str(error))
+        if not args.spec:
+            parser.error("set needs a SPEC, e.g. events:PutEvents=1.0 (or use clear)")
+    url = f"http://{args.host}:{args.port}/control/faults"
+    body = None if args.command == "show" else (args.spec if args.command == "set" else "")
+    request = urllib.request.Request(
+        url, data=None if body is None else body.encode(), method="GET" if body is None else "PUT"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            now = response.read().decode()
+    except urllib.error.HTTPError as error:
+        sys.stderr.write(f"refused: {error.read().decode()}\n")
+        return 2
+    except OSError:
+        sys.stderr.write(
+            f"no `make run` answers on {args.host}:{args.port}; is it running? "
+            "(--port or LOCAL_OUTBOX_PORT if it uses another outbox port)\n"
+        )
+        return 2
+    sys.stdout.write(f"faults now: {now or 'none'}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_control())

@@ -16,7 +16,7 @@ from email.utils import parsedate_to_datetime
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from localdev.aws_emulation import ACCOUNT
 from localdev.console import Console
@@ -84,26 +84,38 @@ def _decoded(part: Message | None) -> str:
     return payload.decode(part.get_content_charset() or "utf-8", errors="replace")
 
 
-def serve(outbox: Outbox, host: str, port: int) -> ThreadingHTTPServer:
-    """Start the outbox's web server on a thread; `shutdown()` stops it."""
+class FaultControl(Protocol):
+    def faults(self) -> str: ...
+
+    def set_faults(self, spec: str) -> str: ...
+
+
+FAULTS_PATH = "/control/faults"
+
+
+def serve(
+    outbox: Outbox, host: str, port: int, faults: FaultControl | None = None
+) -> ThreadingHTTPServer:
+    """Start the outbox's web server on a thread; `shutdown()` stops it. With `faults`, it
+    also answers `GET`/`PUT` on /control/faults (`python -m localdev.faults`)."""
 
     class Handler(BaseHTTPRequestHandler):
+        def do_PUT(self) -> None:  # noqa: N802 - the http.server API
+            if self.path != FAULTS_PATH or faults is None:
+                self._send(404, "text/plain", "not found")
+                return
+            spec = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+            try:
+                self._send(200, "text/plain", faults.set_faults(spec))
+            except ValueError as error:
+                self._send(400, "text/plain", str(error))
+
         def do_GET(self) -> None:  # noqa: N802 - the http.server API
             path = self.path.split("?", 1)[0]
-            messages = outbox.messages()
-            if path == "/messages.json":
-                self._send(200, "application/json", json.dumps(messages, indent=2))
-            elif path == "/":
-                self._send(200, "text/html; charset=utf-8", _index(messages))
-            elif path.startswith("/messages/"):
-                wanted = path.removeprefix("/messages/")
-                found = next((m for m in messages if m["id"] == wanted), None)
-                if found is None:
-                    self._send(404, "text/plain", "no such message")
-                else:
-                    self._send(200, "text/html; charset=utf-8", _message_page(found))
-            else:
-                self._send(404, "text/plain", "not found")
+            if path == FAULTS_PATH and faults is not None:
+                self._send(200, "text/plain", faults.faults())
+                return
+            self._send(*_page(outbox, path))
 
         def _send(self, status: int, content_type: str, body: str) -> None:
             data = body.encode()
@@ -120,6 +132,21 @@ def serve(outbox: Outbox, host: str, port: int) -> ThreadingHTTPServer:
     server = ThreadingHTTPServer((host, port), Handler)
     threading.Thread(target=server.serve_forever, name="outbox", daemon=True).start()
     return server
+
+
+def _page(outbox: Outbox, path: str) -> tuple[int, str, str]:
+    messages = outbox.messages()
+    if path == "/messages.json":
+        return 200, "application/json", json.dumps(messages, indent=2)
+    if path == "/":
+        return 200, "text/html; charset=utf-8", _index(messages)
+    if path.startswith("/messages/"):
+        wanted = path.removeprefix("/messages/")
+        found = next((m for m in messages if m["id"] == wanted), None)
+        if found is not None:
+            return 200, "text/html; charset=utf-8", _message_page(found)
+        return 404, "text/plain", "no such message"
+    return 404, "text/plain", "not found"
 
 
 _STYLE = (

@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             session, outputs, console, args.outbox_dir, app, os.environ.get("LOCAL_FAULTS", "")
         )
         runtime.start()
-        outbox = serve(runtime.outbox, args.host, args.outbox_port)
+        outbox = serve(runtime.outbox, args.host, args.outbox_port, faults=runtime)
         api = None if args.no_api else _start_api(args.host, args.api_port, args.project_dir)
         _banner(args, emulator, tokens, faults, runtime.handlers, time.monotonic() - started)
         try:

@@ -37,6 +37,8 @@ from localdev.lambda_shapes import (
 from localdev.patterns import matches
 
 Invoke = Callable[[list[dict[str, Any]]], Any]
+# Sends Lambda's on-failure record of a stream batch (and, for an S3 destination, its records).
+OnFailure = Callable[[dict[str, Any], list[dict[str, Any]]], None]
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class StreamSettings:
     maximum_record_age_seconds: int  # -1: no limit
     filter_patterns: tuple[dict[str, Any], ...]
     reports_batch_item_failures: bool
-    on_failure_queue: str | None = None  # the stack output naming the destination queue
+    on_failure_destination: str | None = None  # the stack output naming it (queue or bucket)
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,7 @@ class StreamSource:
         settings: StreamSettings,
         streams: Any,
         stream_arn: str,
-        on_failure: Callable[[dict[str, Any]], None] | None,
+        on_failure: OnFailure | None,
         console: Console,
         clock: Callable[[], float] = time.time,
         retry_delay: Callable[[int], None] = lambda n: time.sleep(min(0.2 * 2**n, 3.0)),
@@ -222,8 +224,8 @@ class StreamSource:
         return self._handler({"Records": records}, LocalLambdaContext(self.name))
 
     def _to_destination(self, records: list[dict[str, Any]], condition: str, attempts: int) -> None:
-        """Lambda's on-failure record for a stream batch (batch metadata, not the records);
-        without a destination, Lambda drops the batch."""
+        """Lambda's on-failure record for a stream batch (the batch's metadata; an S3
+        destination gets the records too); without a destination, Lambda drops the batch."""
         if self._send_failure is None:
             self._console.handler(self.name, "dropped", f"{len(records)} records ({condition})")
             return
@@ -252,7 +254,8 @@ class StreamSource:
                     "batchSize": len(records),
                     "streamArn": self._arn,
                 },
-            }
+            },
+            records,
         )
         self._console.handler(self.name, "to DLQ", f"{len(records)} records ({condition})")
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
@@ -16,11 +17,12 @@ from chalice.app import CloudWatchEventConfig, DynamoDBEventConfig, SQSEventConf
 
 from infra import ROOT
 from localdev.console import AppWords, Console, watch_put_events
-from localdev.faults import FaultInjector, parse_faults
+from localdev.faults import FaultInjector, format_faults, parse_faults
 from localdev.outbox import Outbox
 from localdev.runner import (
     BusDelivery,
     BusSource,
+    OnFailure,
     QueueSource,
     Runner,
     StreamSettings,
@@ -95,9 +97,8 @@ class LocalRuntime:
 
     def start(self) -> None:
         app_module = self._app.load()
-        for service in {s for s, _ in self._faults.faults}:
-            if service in _FAULTABLE_CLIENTS:
-                self._faults.install(self._app.client(service))
+        for service in sorted(_FAULTABLE_CLIENTS):  # faults can be set later, while it runs
+            self._faults.install(self._app.client(service))
         watch_put_events(self._app.client("events"), self._console)
         sqs = self._faults.install(self._session.client("sqs"))
         sources = [self._source(app_module, config, sqs) for config in app_module.app.event_sources]
@@ -105,6 +106,17 @@ class LocalRuntime:
         self._runner = Runner(sources, self._console)
         self._runner.start()
         threading.Thread(target=self._collect_mail, name="outbox-collector", daemon=True).start()
+
+    def faults(self) -> str:
+        """The injected faults now, as LOCAL_FAULTS spells them ("" for none)."""
+        return format_faults(self._faults.faults)
+
+    def set_faults(self, spec: str) -> str:
+        """Replace the injected faults (ValueError for a spec that does not parse)."""
+        self._faults.set_faults(parse_faults(spec))
+        now = self.faults()
+        self._console.line("fault", f"faults now: {now or 'none'}")
+        return now
 
     def _collect_mail(self) -> None:
         while not self._stop.wait(0.1):
@@ -143,12 +155,11 @@ class LocalRuntime:
         if arn not in known:  # the stage's placeholder: the emulator's stream has its own label
             arn = self._outputs["TableStreamArn"]
         settings = self._app.stream_settings(config.name, config)
-        on_failure: Callable[[dict[str, Any]], None] | None = None
-        if settings.on_failure_queue:  # without a destination, Lambda drops a failed batch
-            destination = self._queue_url(sqs, f"{settings.on_failure_queue}Arn")
-
-            def on_failure(body: dict[str, Any]) -> None:
-                sqs.send_message(QueueUrl=destination, MessageBody=json.dumps(body, default=str))
+        on_failure = None  # without a destination, Lambda drops a failed batch
+        if settings.on_failure_destination:
+            on_failure = self._failure_destination(
+                self._outputs[f"{settings.on_failure_destination}Arn"], sqs
+            )
 
         source = StreamSource(
             config.name, handler, settings, streams, arn, on_failure=on_failure,
@@ -177,6 +188,29 @@ class LocalRuntime:
             self._console,
         )
 
+    def _failure_destination(self, arn: str, sqs: Any) -> OnFailure:
+        """Lambda's on-failure delivery: an SQS queue gets the batch-info record; an S3 bucket
+        an object holding it and the invocation's records, under Lambda's key layout."""
+        if arn.startswith("arn:aws:s3:::"):
+            s3, bucket = self._session.client("s3"), arn.removeprefix("arn:aws:s3:::")
+
+            def to_bucket(body: dict[str, Any], records: list[dict[str, Any]]) -> None:
+                payload = json.dumps({"Records": records}, default=str)
+                s3.put_object(
+                    Bucket=bucket,
+                    Key=failure_object_key(body),
+                    Body=json.dumps({**body, "payload": payload}, default=str).encode(),
+                    ContentType="application/json",
+                )
+
+            return to_bucket
+        url = sqs.get_queue_url(QueueName=arn.rsplit(":", 1)[1])["QueueUrl"]
+
+        def to_queue(body: dict[str, Any], records: list[dict[str, Any]]) -> None:
+            sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body, default=str))
+
+        return to_queue
+
     def _queue_url(self, sqs: Any, output: str) -> str:
         name = self._outputs[output].rsplit(":", 1)[1]
         return str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
@@ -185,3 +219,17 @@ class LocalRuntime:
         self._stop.set()
         if self._runner is not None:
             self._runner.stop()
+
+
+def failure_object_key(body: dict[str, Any]) -> str:
+    """Where Lambda puts a failed stream batch in an S3 destination:
+    aws/lambda/<mapping id>/<shard id>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid>."""
+    now = datetime.now(UTC)
+    info = body["DDBStreamBatchInfo"]
+    return (
+        f"aws/lambda/{LOCAL_MAPPING_ID}/{info['shardId']}/{now:%Y/%m/%d}/"
+        f"{now:%Y-%m-%dT%H.%M.%S}-{uuid.uuid4()}"
+    )
+
+
+LOCAL_MAPPING_ID = "00000000-0000-4000-8000-000000000001"  # the local stream mapping's id

@@ -29,7 +29,7 @@ class StreamMapping:
     maximum_retry_attempts: int
     bisect_on_error: bool
     maximum_record_age_seconds: int
-    on_failure_queue: str  # logical id in infra/resources.yaml
+    on_failure_destination: str  # logical id in infra/resources.yaml (an S3 bucket)
     filter_patterns: tuple[dict[str, Any], ...]
 
     def lambda_settings(self) -> dict[str, Any]:
@@ -113,8 +113,11 @@ RESERVATION_STREAM = StreamMapping(
     starting_position="TRIM_HORIZON",
     maximum_retry_attempts=10,
     bisect_on_error=True,
-    maximum_record_age_seconds=86400,
-    on_failure_queue="StreamFailureQueue",
+    # Well inside the stream's 24 h retention: a batch that cannot be published (EventBridge
+    # down, a bad release) stops holding up its shard after 6 h and goes, records and all, to
+    # the on-failure bucket; newer bookings flow again while the operator recovers it.
+    maximum_record_age_seconds=6 * 3600,
+    on_failure_destination="StreamFailureBucket",
     filter_patterns=(RESERVATION_CHANGES_PATTERN,),
 )
 

@@ -64,6 +64,16 @@ def test_the_resources_stack_deploys_and_redeploys(aws: Any, stack: dict[str, st
         "Targets"
     ]
     assert target["RetryPolicy"] == GUEST_NOTIFICATIONS.rule_retry_policy  # the one source
+    s3 = aws.client("s3")
+    bucket = stack["StreamFailureBucketName"]
+    encryption = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
+    assert encryption["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    # moto's CloudFormation applies a bucket's encryption only: the public access block and
+    # the lifecycle rule are checked in the template (tests/infra/test_packaging.py).
+    [archive] = events.list_archives()["Archives"]
+    assert (archive["ArchiveName"], archive["RetentionDays"]) == ("reservations-dev", 14)
+    dashboards = aws.client("cloudwatch").list_dashboards()["DashboardEntries"]
+    assert [d["DashboardName"] for d in dashboards] == ["reservations-dev"]
     with known_gaps_quiet():
         again = deploy_resources(aws.client("cloudformation"), "dev", {"AlertEmail": "oncall@x.io"})
     assert again == stack
@@ -117,7 +127,9 @@ def test_post_deploy_applies_what_decorators_cannot_express(
     )["EventSourceMappings"]
     for name, value in RESERVATION_STREAM.lambda_settings().items():
         assert stream[name] == value, name
-    assert stream["DestinationConfig"]["OnFailure"]["Destination"] == stack["StreamFailureQueueArn"]
+    assert (
+        stream["DestinationConfig"]["OnFailure"]["Destination"] == stack["StreamFailureBucketArn"]
+    )
     [queue] = lambda_client.list_event_source_mappings(
         FunctionName=function_name("dev", STAFF_NOTIFICATIONS.handler)
     )["EventSourceMappings"]

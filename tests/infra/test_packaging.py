@@ -89,7 +89,7 @@ def test_the_stream_mapping_has_every_setting_from_the_single_source(
     assert stream["EventSourceArn"] == {"Fn::GetAtt": ["ReservationsTable", "StreamArn"]}
     assert stream["StartingPosition"] == RESERVATION_STREAM.starting_position
     assert stream["DestinationConfig"] == {
-        "OnFailure": {"Destination": {"Fn::GetAtt": ["StreamFailureQueue", "Arn"]}}
+        "OnFailure": {"Destination": {"Fn::GetAtt": ["StreamFailureBucket", "Arn"]}}
     }
 
 
@@ -179,3 +179,22 @@ def test_each_stage_names_its_resources_and_secrets_as_infra_names_does(stage: s
     assert variables["TABLE_NAME"] == variables["EVENT_BUS_NAME"] == stack_name(stage)
     assert variables["ADMIN_TOKEN_PARAMETER"] == secret_parameter(stage, "admin-token")
     assert variables["SIGNING_KEY_PARAMETER"] == secret_parameter(stage, "signing-key")
+
+
+def test_the_template_watches_the_24_hour_deadline(transformed: dict[str, Any]) -> None:
+    resources = transformed["Resources"]
+    age = resources["StreamFailureQueueOldestMessageAlarm"]["Properties"]
+    assert age["MetricName"] == "ApproximateAgeOfOldestMessage"
+    assert age["Threshold"] < 24 * 3600 and "24 hours" in age["AlarmDescription"]["Fn::Sub"]
+    assert RESERVATION_STREAM.maximum_record_age_seconds < 24 * 3600
+    written = resources["StreamFailureBatchWrittenAlarm"]["Properties"]
+    assert "ops recover" in written["AlarmDescription"]["Fn::Sub"]
+    body = resources["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    for metric in ("IteratorAge", "ApproximateAgeOfOldestMessage", "Errors", "Throttles", "Send"):
+        assert f'"{metric}"' in body
+    assert resources["EventArchive"]["Properties"]["RetentionDays"] == 14
+    bucket = resources["StreamFailureBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert len(bucket["PublicAccessBlockConfiguration"]) == 4
+    assert bucket["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == 14
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]

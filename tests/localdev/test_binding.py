@@ -45,9 +45,9 @@ def test_stream_settings_complete_the_decorator_from_the_mapping() -> None:
     assert settings.bisect_on_error is True and settings.reports_batch_item_failures is True
     assert settings.maximum_record_age_seconds == RESERVATION_STREAM.maximum_record_age_seconds
     assert settings.filter_patterns == (RESERVATION_CHANGES_PATTERN,)
-    assert settings.on_failure_queue == "StreamFailureQueue"
+    assert settings.on_failure_destination == "StreamFailureBucket"
     bare = APP.stream_settings("some_other_handler", config)
-    assert (bare.maximum_retry_attempts, bare.on_failure_queue, bare.filter_patterns) == (
+    assert (bare.maximum_retry_attempts, bare.on_failure_destination, bare.filter_patterns) == (
         -1,
         None,
         (),

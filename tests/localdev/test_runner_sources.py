@@ -81,7 +81,7 @@ def drain(source: Any) -> None:
 def stream_source(aws: Any, arn: str, handler: Any, sent: list[Any], **kwargs: Any) -> StreamSource:
     source = StreamSource(
         "handler", handler, kwargs.pop("stream_settings", settings()),
-        aws.client("dynamodbstreams"), arn, sent.append, CONSOLE,
+        aws.client("dynamodbstreams"), arn, lambda body, records: sent.append(body), CONSOLE,
         retry_delay=lambda attempt: None, **kwargs,
     )  # fmt: skip
     source.start_position()
@@ -127,10 +127,22 @@ def test_retries_then_the_on_failure_destination(aws: Any, table: Any) -> None:
     dynamodb, arn = table
     put(dynamodb, "a", "reservation")
     put(dynamodb, "b", "reservation")
-    handler, sent = Recorder(fail=True), list[Any]()
-    drain(stream_source(aws, arn, handler, sent))
+    handler, sent, with_records = Recorder(fail=True), list[Any](), list[Any]()
+
+    def destination(body: dict[str, Any], records: list[dict[str, Any]]) -> None:
+        sent.append(body)
+        with_records.append(records)
+
+    source = StreamSource(
+        "handler", handler, settings(), aws.client("dynamodbstreams"), arn, destination,
+        CONSOLE, retry_delay=lambda attempt: None,
+    )  # fmt: skip
+    source.start_position()
+    drain(source)
     assert handler.batches == [["a", "b"]] * 3  # maximum_retry_attempts=2
     [failure] = sent
+    [records] = with_records  # what an S3 destination keeps
+    assert [r["dynamodb"]["Keys"]["PK"]["S"] for r in records] == ["a", "b"]
     info = failure["DDBStreamBatchInfo"]
     assert failure["requestContext"]["condition"] == "RetryAttemptsExhausted"
     assert (info["batchSize"], info["streamArn"]) == (2, arn)
