@@ -40,7 +40,7 @@ class ReservationsApp:
     """This app, as the local engine needs to know it."""
 
     def load(self) -> ModuleType:
-        """Import app.py as Lambda runs it (after `runtime.use_stage_environment`), with a
+        """Import app.py as Lambda runs it (after `infra.stages.use_stage_environment`), with a
         fresh wiring."""
         bootstrap.reset()
         import app as app_module

@@ -32,13 +32,14 @@ from pathlib import Path
 from types import FrameType
 
 from infra import ROOT
+from infra.stages import use_stage_environment
 from localdev.binding import DEMO_ID, ReservationsApp, seed_demo
 from localdev.console import Console
 from localdev.emulator import Emulator, EndpointSession, write_aws_profile
 from localdev.faults import parse_faults
 from localdev.outbox import serve
 from localdev.provision import provision, store_secrets
-from localdev.runtime import LocalRuntime, use_stage_environment
+from localdev.runtime import LocalRuntime
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         # This process runs the handlers as the local stage; `chalice local` reads the same
         # profile, written where the stage's variables say.
         use_stage_environment("local", args.project_dir)
+        os.environ["POWERTOOLS_LOG_LEVEL"] = os.environ.get("LOCAL_HANDLER_LOG_LEVEL", "WARNING")
         write_aws_profile(os.environ, emulator.endpoint)
         os.environ["PUBLIC_BASE_URL"] = f"http://{args.host}:{args.api_port}"  # email links
         session = EndpointSession(emulator.endpoint)

@@ -15,7 +15,6 @@ from typing import Any, Protocol
 
 from chalice.app import CloudWatchEventConfig, DynamoDBEventConfig, SQSEventConfig
 
-from infra import ROOT
 from localdev.console import AppWords, Console, watch_put_events
 from localdev.faults import FaultInjector, format_faults, parse_faults
 from localdev.outbox import Outbox
@@ -31,29 +30,6 @@ from localdev.runner import (
 
 # The app's clients that LOCAL_FAULTS can reach (named as boto3 names them).
 _FAULTABLE_CLIENTS = frozenset({"events", "ses", "sqs", "dynamodb"})
-
-
-def stage_environment(stage: str, project_dir: Path = ROOT) -> dict[str, str]:
-    """The variables `chalice local --stage` would set: the config's, then the stage's."""
-    config = json.loads((project_dir / ".chalice" / "config.json").read_text())
-    return {
-        **config.get("environment_variables", {}),
-        **config["stages"][stage].get("environment_variables", {}),
-    }
-
-
-def use_stage_environment(stage: str = "local", project_dir: Path = ROOT) -> None:
-    """Set this process's environment as Lambda's would be for `stage`, with paths relative
-    to `project_dir` as `chalice local` resolves them there. Call it before any boto3
-    session exists: botocore reads AWS_CONFIG_FILE once per session."""
-    environment = stage_environment(stage, project_dir)
-    for name in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
-        if name in environment:
-            environment[name] = str(project_dir / environment[name])
-    os.environ.update(environment)
-    for direct in ("ADMIN_TOKEN", "SIGNING_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        os.environ.pop(direct, None)  # the stage reads these from its profile and SSM
-    os.environ["POWERTOOLS_LOG_LEVEL"] = os.environ.get("LOCAL_HANDLER_LOG_LEVEL", "WARNING")
 
 
 class AppBinding(AppWords, Protocol):
