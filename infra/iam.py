@@ -37,6 +37,9 @@ def _arns(stage: str) -> dict[str, str]:
         "staff_queue": f"arn:aws:sqs:*:*:{name}-staff-notifications",
         "stream_failures": f"arn:aws:sqs:*:*:{name}-stream-failures",
         "failure_bucket": f"arn:aws:s3:::{name}-stream-failures-*",
+        "staff_dlq": f"arn:aws:sqs:*:*:{name}-staff-notifications-dlq",
+        "stack": f"arn:aws:cloudformation:*:*:stack/{name}/*",
+        "alarms": f"arn:aws:cloudwatch:*:*:alarm:{name}*",
         "events_dlq": f"arn:aws:sqs:*:*:{name}-events-dlq",
         "secrets": f"arn:aws:ssm:*:*:parameter{secret_parameter(stage, '*')}",
         "identity": "arn:aws:ses:*:*:identity/*",
@@ -139,6 +142,49 @@ def policy(stage: str, function: str) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": [*statements[function], logs]}
 
 
+def operator_policy(stage: str) -> dict[str, Any]:
+    """What `python -m ops` needs for a stage, and nothing more (tests/integration/test_ops.py
+    checks every call it makes against it)."""
+    arn = _arns(stage)
+    queue_read = ["sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
+    take = [*queue_read, "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            _allow("FindTheStage", ["cloudformation:DescribeStacks"], [arn["stack"]]),
+            _allow("Alarms", ["cloudwatch:DescribeAlarms"], [arn["alarms"]]),
+            _allow("FailedBatchesBucket", ["s3:ListBucket"], [arn["failure_bucket"]]),
+            _allow(
+                "FailedBatches",
+                ["s3:GetObject", "s3:DeleteObject"],
+                [arn["failure_bucket"] + "/*"],
+            ),
+            _allow(
+                "FailureQueues", take, [arn["stream_failures"], arn["staff_dlq"], arn["events_dlq"]]
+            ),  # fmt: skip
+            _allow("MoveStaffNotifications", ["sqs:StartMessageMoveTask"], [arn["staff_dlq"]]),
+            _allow(
+                "RedriveStaffNotifications",
+                ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
+                [arn["staff_queue"]],
+            ),  # fmt: skip
+            # The stream handler's relay: publish, and set aside what cannot be read.
+            _allow("Publish", ["events:PutEvents"], [arn["bus"]]),
+            _allow("SetAsideUnreadable", ["sqs:SendMessage"], [arn["stream_failures"]]),
+            _allow(
+                "ReadTheStream",
+                ["dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords"],
+                [arn["stream"]],
+            ),
+            _allow("ReservationsOfALostBatch", ["dynamodb:Scan"], [arn["table"]]),
+        ],
+    }
+
+
+def operator_policy_file(stage: str) -> Path:
+    return ROOT / "infra" / f"operator-policy-{stage}.json"
+
+
 def policy_file(stage: str, function: str) -> Path:
     return CHALICE / f"policy-{stage}-{function}.json"
 
@@ -159,6 +205,8 @@ def write() -> None:
             functions.setdefault(function, {})
             functions[function]["iam_policy_file"] = policy_file(stage, function).name
     config_path.write_text(json.dumps(config, indent=2) + "\n")
+    for stage in STAGES:
+        operator_policy_file(stage).write_text(json.dumps(operator_policy(stage), indent=2) + "\n")
 
 
 if __name__ == "__main__":

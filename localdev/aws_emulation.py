@@ -40,6 +40,7 @@ def serialize_dynamodb_requests() -> None:
     from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
+    _trimmed_reads_refused()
     for handler in (DynamoHandler, DynamoDBStreamsHandler):
         original = handler.call_action
         if getattr(original, "_serialized", False):
@@ -191,3 +192,31 @@ def _archive_patterns_as_objects() -> None:
 
     create._objects_ok = True  # type: ignore[attr-defined]
     setattr(Archive, "create_from_cloudformation_json", classmethod(create))  # noqa: B010
+
+
+def _trimmed_reads_refused() -> None:
+    """A shard iterator at a sequence number older than the shard's oldest record is refused
+    with TrimmedDataAccessException, as DynamoDB Streams refuses records past their 24 h
+    (moto crashes on them). The operator CLI's "records lost" path depends on it."""
+    from moto.core.exceptions import JsonRESTError
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    original = DynamoDBStreamsBackend.get_shard_iterator
+    if getattr(original, "_refuses_trimmed", False):
+        return
+
+    @functools.wraps(original)
+    def get_shard_iterator(
+        self: Any, arn: str, shard_id: str, kind: str, sequence_number: Any = None
+    ) -> Any:
+        if kind in {"AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"}:
+            shard = self._get_table_from_arn(arn).stream_shard
+            if shard is not None and int(sequence_number) < shard.starting_sequence_number:
+                raise JsonRESTError(
+                    "TrimmedDataAccessException",
+                    f"sequence number {sequence_number} is beyond the stream's trim horizon",
+                )
+        return original(self, arn, shard_id, kind, sequence_number)
+
+    get_shard_iterator._refuses_trimmed = True  # type: ignore[attr-defined]
+    setattr(DynamoDBStreamsBackend, "get_shard_iterator", get_shard_iterator)  # noqa: B010

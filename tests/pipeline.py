@@ -44,6 +44,8 @@ class SentEmail:
 class Pipeline:
     def __init__(self, session: Any, app_module: ModuleType, outputs: dict[str, str]) -> None:
         self.app = app_module
+        self.outputs = outputs
+        self.delivered: list[dict[str, Any]] = []  # every event the bus delivered, in order
         self.stream_arn = outputs["TableStreamArn"]
         self.streams = session.client("dynamodbstreams")
         self.sqs = session.client("sqs")
@@ -131,6 +133,7 @@ class Pipeline:
         ):
             for message in batch:
                 delivered.append(eventbridge_event(json.loads(message["Body"]), ACCOUNT))
+                self.delivered.append(delivered[-1])
                 self.sqs.delete_message(QueueUrl=self.tap, ReceiptHandle=message["ReceiptHandle"])
         return delivered
 

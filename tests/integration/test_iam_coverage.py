@@ -173,3 +173,12 @@ def test_lambda_can_feed_each_function(function: str, action: str, resource: str
 )
 def test_what_a_function_does_not_need_is_denied(function: str, action: str, resource: str) -> None:
     assert not allowed(policy("prod", function), action, resource)
+
+
+def test_lambda_can_write_a_failed_batch_to_the_on_failure_bucket() -> None:
+    bucket = f"arn:aws:s3:::reservations-prod-stream-failures-{ACCOUNT}-{REGION}"
+    stream_function = policy("prod", "publish_reservation_events")
+    assert allowed(stream_function, "s3:PutObject", bucket + "/aws/lambda/x/shard/2026/11/25/k")
+    assert allowed(stream_function, "s3:ListBucket", bucket)
+    assert not allowed(stream_function, "s3:GetObject", bucket + "/aws/lambda/x")
+    assert not allowed(policy("prod", "notify_staff"), "s3:PutObject", bucket + "/k")
