@@ -20,7 +20,7 @@ from chalicelib.wiring.event_sources import (
 from infra import ROOT
 from infra.iam import FUNCTIONS, policy
 from infra.names import secret_parameter, stack_name
-from infra.package import RESOURCES, logical_id, package
+from infra.package import RESOURCES, load_resources, logical_id, package
 
 pytestmark = pytest.mark.slow
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
@@ -198,3 +198,10 @@ def test_the_template_watches_the_24_hour_deadline(transformed: dict[str, Any]) 
     assert len(bucket["PublicAccessBlockConfiguration"]) == 4
     assert bucket["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == 14
     assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+
+
+def test_the_runbook_covers_every_alarm() -> None:
+    resources = load_resources()["Resources"]
+    alarms = [n for n, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    runbook = (ROOT / "docs" / "operations.md").read_text()
+    assert len(alarms) > 10 and [a for a in alarms if f"`{a}`" not in runbook] == []
