@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import uuid
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -13,6 +14,7 @@ from chalice.app import Chalice, CloudWatchEvent, DynamoDBEvent, Request, Respon
 
 from chalicelib.domain.reservations import DeclineReservation, RequestReservation
 from chalicelib.domain.restaurants import NewRestaurant, RestaurantSettings
+from chalicelib.services import correlation
 from chalicelib.web import routes
 from chalicelib.web.access import Access
 from chalicelib.web.api_models import (
@@ -54,15 +56,28 @@ STAFF_NOTIFICATION_QUEUE = os.environ.get(
     "STAFF_NOTIFICATION_QUEUE", "reservations-local-staff-notifications"
 )
 FORM = ["application/x-www-form-urlencoded"]
+CORRELATION_HEADER = "X-Correlation-Id"
 
 
 @app.middleware("http")
 def uniform_errors(event: Request, get_response: Any) -> Response:
     """Every error, even those Chalice writes itself, has the same JSON shape; nothing cached;
-    one structured log line per request."""
+    one structured log line per request, with the request's correlation id (the client's
+    X-Correlation-Id, else API Gateway's request id), which the response repeats."""
     started = time.perf_counter()
-    response = uniform_error_body(get_response(event))
+    correlation_id = (
+        correlation.accepted(event.headers.get(CORRELATION_HEADER))
+        or event.context.get("requestId")
+        or str(uuid.uuid4())
+    )
+    token = correlation.serve(correlation_id)
+    logger.set_correlation_id(correlation_id)
+    try:
+        response = uniform_error_body(get_response(event))
+    finally:
+        correlation.done(token)
     response.headers.setdefault("Cache-Control", "no-store")
+    response.headers[CORRELATION_HEADER] = correlation_id
     params = event.uri_params or {}
     log = logger.error if response.status_code >= 500 else logger.info
     log(
@@ -186,6 +201,13 @@ def decline_reservation(restaurant_id: str, reservation_id: str) -> dict[str, An
     return (
         bootstrap.wiring().reservation_desk.decline(restaurant_id, reservation_id, reason).public()
     )
+
+
+@app.route(RESERVATION + "/timeline", methods=["GET"])
+@api.guard(Access.STAFF)
+def reservation_timeline(restaurant_id: str, reservation_id: str) -> dict[str, Any]:
+    """What happened to a reservation and what was sent about it, oldest first."""
+    return bootstrap.wiring().timelines.of(restaurant_id, reservation_id).view()
 
 
 @app.route(RESTAURANT + "/summary", methods=["GET"])

@@ -70,8 +70,9 @@ def policy(stage: str, function: str) -> dict[str, Any]:
         },
     ]
     # Powertools idempotency records (one email per event): read, claim, complete, release.
+    # And the reservation's timeline (BatchWriteItem).
     idempotency = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-                   "dynamodb:DeleteItem"]  # fmt: skip
+                   "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"]  # fmt: skip
     statements: dict[str, list[dict[str, Any]]] = {
         "api_handler": [
             _allow(
@@ -99,12 +100,7 @@ def policy(stage: str, function: str) -> dict[str, Any]:
                 ],
                 [arn["stream"]],
             ),  # fmt: skip
-            _allow("Publish", ["events:PutEvents"], [arn["bus"]]),
-            _allow(
-                "FailedRecords",
-                ["sqs:SendMessage", "sqs:GetQueueUrl"],
-                [arn["stream_failures"]],
-            ),
+            *_relay(arn),
             # Lambda writes a failed batch to the on-failure bucket with the function's role.
             _allow("FailedBatches", ["s3:PutObject"], [arn["failure_bucket"] + "/*"]),
             _allow("FailedBatchesBucket", ["s3:ListBucket"], [arn["failure_bucket"]]),
@@ -142,6 +138,16 @@ def policy(stage: str, function: str) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": [*statements[function], logs]}
 
 
+def _relay(arn: dict[str, str]) -> list[dict[str, Any]]:
+    """What the stream handler's relay does: publish, note each event on its reservation's
+    timeline, set aside records it cannot read."""
+    return [
+        _allow("Publish", ["events:PutEvents"], [arn["bus"]]),
+        _allow("Timeline", ["dynamodb:BatchWriteItem"], [arn["table"]]),
+        _allow("FailedRecords", ["sqs:SendMessage", "sqs:GetQueueUrl"], [arn["stream_failures"]]),
+    ]
+
+
 def operator_policy(stage: str) -> dict[str, Any]:
     """What `python -m ops` needs for a stage, and nothing more (tests/integration/test_ops.py
     checks every call it makes against it)."""
@@ -168,9 +174,7 @@ def operator_policy(stage: str) -> dict[str, Any]:
                 ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
                 [arn["staff_queue"]],
             ),  # fmt: skip
-            # The stream handler's relay: publish, and set aside what cannot be read.
-            _allow("Publish", ["events:PutEvents"], [arn["bus"]]),
-            _allow("SetAsideUnreadable", ["sqs:SendMessage"], [arn["stream_failures"]]),
+            *_relay(arn),  # `recover` publishes through the stream handler's relay
             _allow(
                 "ReadTheStream",
                 ["dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords"],

@@ -15,7 +15,13 @@ from chalicelib.domain.reservations import Reservation
 from chalicelib.domain.restaurants import Restaurant
 from chalicelib.domain.tokens import ManageTokens
 from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
-from chalicelib.services.ports import IdempotencyKeyTaken, IdempotencyRecord, StaffToken, Stores
+from chalicelib.services.ports import (
+    IdempotencyKeyTaken,
+    IdempotencyRecord,
+    StaffToken,
+    Stores,
+    TimelineStep,
+)
 
 Clock = Callable[[], datetime]
 
@@ -139,6 +145,20 @@ class InMemoryStaffTokens:
         raise NotFound("staff token", token_id, field="token_id")
 
 
+class InMemoryTimeline:
+    def __init__(self) -> None:
+        self.by_id: dict[tuple[str, str, str], TimelineStep] = {}
+
+    def add_steps(self, steps: list[TimelineStep]) -> None:
+        for step in steps:
+            self.by_id[(step.restaurant_id, step.reservation_id, step.step_id)] = step
+
+    def steps(self, restaurant_id: str, reservation_id: str) -> list[TimelineStep]:
+        found = [s for (rid, res, _), s in self.by_id.items() if (rid, res) == (restaurant_id,
+                 reservation_id)]  # fmt: skip
+        return sorted(found, key=lambda s: (s.at, s.step_id))
+
+
 @dataclass
 class InMemoryStores:
     """The four fakes together; tests read their state (`reservations.covers`, …) directly."""
@@ -147,9 +167,12 @@ class InMemoryStores:
     reservations: InMemoryReservations = field(default_factory=InMemoryReservations)
     totals: InMemoryDailyTotals = field(default_factory=InMemoryDailyTotals)
     staff_tokens: InMemoryStaffTokens = field(default_factory=InMemoryStaffTokens)
+    timeline: InMemoryTimeline = field(default_factory=InMemoryTimeline)
 
     def ports(self) -> Stores:
-        return Stores(self.restaurants, self.reservations, self.totals, self.staff_tokens)
+        return Stores(
+            self.restaurants, self.reservations, self.totals, self.staff_tokens, self.timeline
+        )
 
     def admin(self, clock: Clock) -> RestaurantAdmin:
         return RestaurantAdmin(self.restaurants, self.staff_tokens, clock)

@@ -7,12 +7,18 @@ from __future__ import annotations
 import contextvars
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.adapters.layout import PK, SK, consumer_idempotency_pk
 from chalicelib.domain.events import BusinessEvent, event_from_bus
+from chalicelib.services.ports import TimelineStep, TimelineStore
 
 IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600
+
+
+def utc_now_text() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 class OncePerEvent:
@@ -26,9 +32,10 @@ class OncePerEvent:
     def __init__(
         self,
         consumer: str,
-        work: Callable[[BusinessEvent], str],
+        work: Callable[[BusinessEvent], dict[str, str]],
         dynamodb_client: Any,
         table_name: str,
+        timeline: TimelineStore | None = None,
     ) -> None:
         from aws_lambda_powertools import Logger
         from aws_lambda_powertools.utilities.idempotency import (
@@ -58,33 +65,63 @@ class OncePerEvent:
             config=self._config,
             key_prefix=consumer,
         )
-        def run(envelope: dict[str, Any]) -> dict[str, str]:
+        def run(envelope: dict[str, Any]) -> dict[str, Any]:
             self._ran.set(True)  # Powertools calls this only for an event not seen before
             return {"result": work(event_from_bus(envelope))}
 
         self._run = run
+        self._timeline = timeline
         self._consumer = consumer
         self._ran: contextvars.ContextVar[bool] = contextvars.ContextVar(consumer, default=False)
         self._logger = Logger(service="reservation-service", child=True)
 
-    def __call__(self, envelope: dict[str, Any], context: Any) -> dict[str, str]:
+    def __call__(self, envelope: dict[str, Any], context: Any) -> dict[str, Any]:
         if context is not None:
             # Lets an in-progress record expire with the invocation, so a crashed run is retried.
             self._config.register_lambda_context(context)
         ran = self._ran.set(False)
+        detail = envelope.get("detail") or {}
+        self._logger.set_correlation_id(detail.get("correlation_id"))
         try:
-            result: dict[str, str] = self._run(envelope=envelope)
-            detail = envelope.get("detail") or {}
+            result: dict[str, Any] = self._run(envelope=envelope)
+        except Exception as error:
+            self._record(detail, "email failed", {"error": f"{type(error).__name__}: {error}"})
+            raise
+        else:
+            done = result.get("result")
+            sent = done if isinstance(done, dict) else {"message_id": str(done)}
             self._logger.info(
                 "email sent" if self._ran.get() else "email skipped: event already handled",
                 consumer=self._consumer,
                 event_id=detail.get("event_id"),
                 reservation_id=(detail.get("reservation") or {}).get("id"),
-                message_id=result.get("result"),
+                message_id=sent.get("message_id"),
             )
+            if self._ran.get():
+                self._record(detail, "email sent", sent)
         finally:
             self._ran.reset(ran)
         return result
+
+    def _record(self, detail: dict[str, Any], what: str, details: dict[str, str]) -> None:
+        """A step on the reservation's timeline; never fails the consumer (it is a record of
+        the work, not the work)."""
+        reservation = detail.get("reservation") or {}
+        if self._timeline is None or not reservation.get("id"):
+            return
+        step = TimelineStep(
+            reservation_id=reservation["id"],
+            restaurant_id=reservation.get("restaurant_id", ""),
+            at=utc_now_text(),
+            what=what,
+            step_id=f"{self._consumer}:{detail.get('event_id')}",
+            details={"consumer": self._consumer, "event_id": str(detail.get("event_id")),
+                     **details},
+        )  # fmt: skip
+        try:
+            self._timeline.add_steps([step])
+        except Exception as error:  # the email went out (or failed) all the same
+            self._logger.warning("timeline step not written", error=repr(error))
 
 
 def queue_batch(

@@ -21,6 +21,7 @@ IDEMPOTENCY_KEY = "idempotency_key"  # a client's Idempotency-Key on POST
 APPLIED_EVENT = "applied_event"  # "this event was counted" marker for daily totals
 STAFF_TOKEN = "staff_token"
 OCCUPANCY = "occupancy"  # covers held in one 15-minute grid cell
+TIMELINE_STEP = "timeline_step"  # what the pipeline did for a reservation (30-day TTL)
 DAILY_SUMMARY = "daily_summary"
 
 _CELL_FORMAT = "%Y-%m-%dT%H:%MZ"
@@ -48,6 +49,11 @@ def cell_sk(cell: datetime) -> str:
 
 def cell_from_sk(sk: str) -> datetime:
     return datetime.strptime(sk.removeprefix("OCCUPANCY#"), _CELL_FORMAT).replace(tzinfo=UTC)
+
+
+def timeline_sk(reservation_id: str, at: str = "", step_id: str = "") -> str:
+    """A reservation's timeline steps sort by time; with no time, the prefix of them all."""
+    return f"TIMELINE#{reservation_id}#{at}" + (f"#{step_id}" if step_id else "")
 
 
 def summary_sk(day: date) -> str:

@@ -23,6 +23,8 @@ class SesMailer:
         message["Message-ID"] = make_msgid(domain=self._sender.rpartition("@")[2] or None)
         message["X-Reservation-Id"] = email.reservation_id
         message["X-Event-Id"] = email.event_id
+        if email.correlation_id:
+            message["X-Correlation-Id"] = email.correlation_id
         message.set_content(email.text)
         message.add_alternative(email.html, subtype="html")
         response = self._client.send_raw_email(

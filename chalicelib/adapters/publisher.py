@@ -12,12 +12,14 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.stream import UnreadableRecord, event_from_record
 from chalicelib.domain.events import SOURCE, BusinessEvent
+from chalicelib.services.ports import TimelineStep, TimelineStore
 
 MAX_ENTRIES_PER_CALL = 10
 _RETRYABLE_CALL_ERRORS = {"ThrottlingException", "InternalException", "ServiceUnavailable"}
@@ -102,10 +104,12 @@ class StreamRelay:
         publisher: EventPublisher,
         quarantine: Callable[[dict[str, Any], str], None],
         log: Any,
+        timeline: TimelineStore | None = None,
     ) -> None:
         self._publisher = publisher
         self._quarantine = quarantine
         self._log = log
+        self._timeline = timeline
 
     def handle(self, records: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
         pending: list[_Pending] = []
@@ -131,11 +135,41 @@ class StreamRelay:
                     detail_type=item.event.detail_type,
                     reservation_id=item.event.reservation.id,
                     sequence_number=item.sequence_number,
+                    correlation_id=item.event.correlation_id,
                 )
+            self._record([p.event for p in call if p.event not in failed])
             if failed:
                 first = min((p for p in call if p.event in failed), key=_order)
                 return _resume_at(first.sequence_number)
         return _resume_at(stop_at) if stop_at else {"batchItemFailures": []}
+
+    def _record(self, published: list[BusinessEvent]) -> None:
+        """Each published event as a step on its reservation's timeline (best effort: the
+        events are out; a lost step never holds up the stream)."""
+        if self._timeline is None or not published:
+            return
+        at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        steps = [
+            TimelineStep(
+                reservation_id=e.reservation.id,
+                restaurant_id=e.reservation.restaurant_id,
+                at=at,
+                what="event published",
+                step_id=e.event_id,
+                details={
+                    "event": e.detail_type,
+                    "event_id": e.event_id,
+                    "status": e.reservation.status.value,
+                    "previous_status": e.previous_status.value if e.previous_status else "",
+                    "correlation_id": e.correlation_id or "",
+                },
+            )
+            for e in published
+        ]
+        try:
+            self._timeline.add_steps(steps)
+        except Exception as error:
+            self._log.warning("timeline steps not written", error=repr(error))
 
     def _quarantined(self, record: dict[str, Any], reason: str) -> bool:
         try:

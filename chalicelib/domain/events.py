@@ -48,6 +48,7 @@ class ReservationImage(ReservationState):
 
     version: int
     updated_at: str
+    correlation_id: str | None = None
 
     @classmethod
     def of(cls, reservation: Reservation) -> ReservationImage:
@@ -64,6 +65,8 @@ class BusinessEvent(BaseModel):
     occurred_at: str
     previous_status: Status | None
     reservation: ReservationState
+    # The request that made the change (its X-Correlation-Id, or the API's request id).
+    correlation_id: str | None = None
 
 
 class ReservationRequested(BusinessEvent):
@@ -112,6 +115,7 @@ def event_for_change(
         event_id=str(uuid.uuid5(_EVENT_NAMESPACE, change)),
         occurred_at=image.updated_at,
         previous_status=None if before is None else before.status,
+        correlation_id=image.correlation_id,
         # Already validated; serialised as a ReservationState (without version, updated_at).
         reservation=image,
     )

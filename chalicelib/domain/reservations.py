@@ -120,6 +120,7 @@ class Reservation(BaseModel):
     decline_reason: str | None = None
     cancelled_by: str | None = None
     manage_token_hash: str
+    correlation_id: str | None = None  # of the request that made this version
 
     @property
     def starts_at_utc(self) -> datetime:
@@ -144,6 +145,7 @@ class Reservation(BaseModel):
         now: datetime,
         decline_reason: str | None = None,
         cancelled_by: str | None = None,
+        correlation_id: str | None = None,
     ) -> Reservation:
         """The reservation after a status change, or InvalidTransition (409)."""
         if status not in TRANSITIONS[self.status]:
@@ -155,6 +157,7 @@ class Reservation(BaseModel):
                 "version": self.version + 1,
                 "decline_reason": decline_reason,
                 "cancelled_by": cancelled_by,
+                "correlation_id": correlation_id,
             }
         )
 

@@ -23,6 +23,7 @@ from chalicelib.domain.ids import is_id, new_id
 from chalicelib.domain.reservations import RequestReservation, Reservation, Status
 from chalicelib.domain.restaurants import NewRestaurant, Restaurant, RestaurantSettings, is_slug
 from chalicelib.domain.tokens import ManageTokens, digest, new_staff_token
+from chalicelib.services import correlation
 from chalicelib.services.ports import (
     IdempotencyKeyTaken,
     IdempotencyRecord,
@@ -298,6 +299,7 @@ class ReservationDesk:
             created_at=now,
             updated_at=now,
             version=1,
+            correlation_id=correlation.current(),
             manage_token_hash=digest(self._tokens.for_reservation(restaurant.id, reservation_id)),
         )
 
@@ -355,7 +357,11 @@ class ReservationDesk:
             if check is not None:
                 check(before)
             after = before.moved_to(
-                status, now=self._clock(), decline_reason=decline_reason, cancelled_by=cancelled_by
+                status,
+                now=self._clock(),
+                decline_reason=decline_reason,
+                cancelled_by=cancelled_by,
+                correlation_id=correlation.current(),
             )
             try:
                 self._reservations.save_transition(before, after)

@@ -18,6 +18,7 @@ class Email:
     html: str
     reservation_id: str
     event_id: str
+    correlation_id: str | None = None
 
 
 def _when(state: ReservationState) -> tuple[str, str, str]:
@@ -79,7 +80,7 @@ def staff_request_email(
             "until you press its button. The links work until the seating time.</p>",
         ],
     )
-    return Email(staff_emails, subject, text, html, state.id, event.event_id)
+    return Email(staff_emails, subject, text, html, state.id, event.event_id, event.correlation_id)
 
 
 def guest_status_email(event: BusinessEvent, restaurant_name: str, manage_url: str) -> Email:
@@ -109,7 +110,10 @@ def guest_status_email(event: BusinessEvent, restaurant_name: str, manage_url: s
             "is cancelled.",
         ]
     html = _page(subject, [f"<p>{_linked(escape(line), manage_url)}</p>" for line in lines])
-    return Email((state.guest.email,), subject, "\n\n".join(lines), html, state.id, event.event_id)
+    text = "\n\n".join(lines)
+    return Email(
+        (state.guest.email,), subject, text, html, state.id, event.event_id, event.correlation_id
+    )
 
 
 def _linked(escaped_line: str, url: str) -> str:

@@ -11,7 +11,7 @@ from chalicelib.domain.events import BusinessEvent, ReservationRequested
 from chalicelib.domain.reservations import HOLDS_COVERS
 from chalicelib.domain.tokens import ManageTokens
 from chalicelib.services.booking import find_restaurant
-from chalicelib.services.emails import guest_status_email, staff_request_email
+from chalicelib.services.emails import Email, guest_status_email, staff_request_email
 from chalicelib.services.ports import DailyTotalStore, Mailer, RestaurantStore
 from chalicelib.web.links import StaffLinks, manage_url
 
@@ -24,7 +24,7 @@ class StaffNotifier:
         self._links = links
         self._mailer = mailer
 
-    def notify(self, event: BusinessEvent) -> str:
+    def notify(self, event: BusinessEvent) -> dict[str, str]:
         """Email every staff address of the restaurant about a new request (one message)."""
         if not isinstance(event, ReservationRequested):
             raise ValueError(f"staff are notified of requests only, not {event.detail_type}")
@@ -40,7 +40,7 @@ class StaffNotifier:
             accept,
             decline,
         )
-        return self._mailer.send(email)
+        return sent(email, self._mailer.send(email))
 
 
 class GuestNotifier:
@@ -56,12 +56,18 @@ class GuestNotifier:
         self._base = base_url.rstrip("/")
         self._mailer = mailer
 
-    def notify(self, event: BusinessEvent) -> str:
+    def notify(self, event: BusinessEvent) -> dict[str, str]:
         state = event.reservation
         restaurant = find_restaurant(self._restaurants, state.restaurant_id)
         token = self._tokens.for_reservation(state.restaurant_id, state.id)
         link = manage_url(self._base, state.restaurant_id, state.id, token)
-        return self._mailer.send(guest_status_email(event, restaurant.name, link))
+        email = guest_status_email(event, restaurant.name, link)
+        return sent(email, self._mailer.send(email))
+
+
+def sent(email: Email, message_id: str) -> dict[str, str]:
+    """What a consumer did, for its log line and the reservation's timeline."""
+    return {"message_id": message_id, "to": ", ".join(email.to), "subject": email.subject}
 
 
 def summary_changes(event: BusinessEvent) -> dict[str, int]:

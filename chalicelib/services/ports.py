@@ -107,6 +107,31 @@ class StaffTokenStore(Protocol):
 
 
 @dataclass(frozen=True)
+class TimelineStep:
+    """One thing the pipeline did for a reservation: an event published, an email sent, an
+    email attempt that failed. `at` is ISO 8601 UTC; `step_id` makes a repeat overwrite."""
+
+    reservation_id: str
+    restaurant_id: str
+    at: str
+    what: str  # "event published", "email sent", "email failed"
+    step_id: str
+    details: dict[str, str]
+
+    def view(self) -> dict[str, str]:
+        return {"at": self.at, "what": self.what, **self.details}
+
+
+class TimelineStore(Protocol):
+    def add_steps(self, steps: list[TimelineStep]) -> None:
+        """Store the steps (each kept 30 days); the same step (time and id) overwrites itself."""
+
+    def steps(self, restaurant_id: str, reservation_id: str) -> list[TimelineStep]:
+        """A reservation's steps, oldest first."""
+        ...
+
+
+@dataclass(frozen=True)
 class Stores:
     """One store per aggregate, as the wiring (DynamoDB) or a test (in memory) builds them."""
 
@@ -114,6 +139,7 @@ class Stores:
     reservations: ReservationStore
     totals: DailyTotalStore
     staff_tokens: StaffTokenStore
+    timeline: TimelineStore
 
 
 class Mailer(Protocol):

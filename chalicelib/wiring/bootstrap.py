@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.mailer import SesMailer
     from chalicelib.adapters.publisher import StreamRelay
     from chalicelib.services.notifications import DailySummaries
+    from chalicelib.services.timeline import Timelines
     from chalicelib.web.links import StaffLinks, StaffLinkSigner
 
 _KEPT = frozenset({"settings", "session", "_clients"})
@@ -95,6 +96,12 @@ class Wiring:
             ManageTokens(self.secrets.signing_key),
         )
 
+    @cached_property
+    def timelines(self) -> Timelines:
+        from chalicelib.services.timeline import Timelines
+
+        return Timelines(self.stores.reservations, self.stores.timeline)
+
     def restaurant_name(self, restaurant_id: str) -> str | None:
         """The restaurant's name for a page, or None when there is no such restaurant."""
         try:
@@ -147,6 +154,7 @@ class Wiring:
             EventPublisher(self.client("events"), self.settings.event_bus_name),
             quarantine_to_queue(self.client("sqs"), functools.cache(failure_queue_url)),
             Logger(service="reservation-service", child=True),
+            self.stores.timeline,
         )
 
     @cached_property
@@ -162,7 +170,11 @@ class Wiring:
 
         notifier = StaffNotifier(self.stores.restaurants, self.staff_links, self.mailer)
         return OncePerEvent(
-            "notify_staff", notifier.notify, self.client("dynamodb"), self.settings.table_name
+            "notify_staff",
+            notifier.notify,
+            self.client("dynamodb"),
+            self.settings.table_name,
+            self.stores.timeline,
         )
 
     @cached_property
@@ -183,7 +195,11 @@ class Wiring:
             self.mailer,
         )
         return OncePerEvent(
-            "notify_guest", notifier.notify, self.client("dynamodb"), self.settings.table_name
+            "notify_guest",
+            notifier.notify,
+            self.client("dynamodb"),
+            self.settings.table_name,
+            self.stores.timeline,
         )
 
     @cached_property

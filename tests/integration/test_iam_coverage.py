@@ -50,6 +50,9 @@ def required(service: str, operation: str, params: dict[str, Any]) -> list[tuple
                     )
                 )
             return pairs
+        if operation == "BatchWriteItem":
+            return [(f"dynamodb:{operation}", f"arn:aws:dynamodb:{arn}:table/{name}")
+                    for name in params["RequestItems"]]  # fmt: skip
         resource = f"arn:aws:dynamodb:{arn}:table/{params['TableName']}"
         if "IndexName" in params:
             resource += f"/index/{params['IndexName']}"

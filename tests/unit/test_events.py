@@ -71,7 +71,8 @@ def test_the_detail_has_exactly_the_contracts_fields() -> None:
     event = event_for_change(None, pending())
     assert event is not None
     detail = json.loads(event.model_dump_json())
-    top = {"event_id", "schema_version", "occurred_at", "previous_status", "reservation"}
+    top = {"event_id", "schema_version", "occurred_at", "previous_status", "reservation",
+           "correlation_id"}  # fmt: skip
     state = {"id", "restaurant_id", "status", "party_size", "starts_at", "guest", "notes",
              "decline_reason"}  # fmt: skip
     assert set(detail) == top

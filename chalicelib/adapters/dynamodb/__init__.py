@@ -10,6 +10,7 @@ from chalicelib.adapters.dynamodb.reservations import DynamoReservations
 from chalicelib.adapters.dynamodb.restaurants import DynamoRestaurants
 from chalicelib.adapters.dynamodb.staff_tokens import DynamoStaffTokens
 from chalicelib.adapters.dynamodb.table import Table
+from chalicelib.adapters.dynamodb.timeline import DynamoTimeline
 from chalicelib.adapters.dynamodb.totals import DynamoDailyTotals
 from chalicelib.services.ports import Stores
 
@@ -24,4 +25,5 @@ def dynamo_stores(client: DynamoDBClient, table_name: str) -> Stores:
         reservations=DynamoReservations(table),
         totals=DynamoDailyTotals(table),
         staff_tokens=DynamoStaffTokens(table),
+        timeline=DynamoTimeline(table),
     )

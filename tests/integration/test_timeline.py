@@ -1,0 +1,107 @@
+"""One id through the whole path, and each reservation's timeline: booked, accepted and
+cancelled, every step listed in order, each email with whom it went to and SES's id."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from chalicelib.wiring import bootstrap
+from tests.app.conftest import guest_request
+from tests.pipeline import RES, Flow, sent_emails
+
+
+class Lines(logging.Handler):
+    """Keeps the service's log lines as its own handler formats them (JSON)."""
+
+    def __init__(self, formatter: logging.Formatter | None) -> None:
+        super().__init__(logging.INFO)
+        self.setFormatter(formatter)
+        self.lines: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+
+@pytest.fixture
+def service_logs(flow: Flow, monkeypatch: pytest.MonkeyPatch) -> Iterator[Lines]:
+    """The service's log lines at INFO (the tests' stage logs WARNING and up)."""
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "INFO")  # for the handlers' loggers, made anew
+    bootstrap.reset()
+    service = logging.getLogger("reservation-service")
+    formatter = service.handlers[0].formatter if service.handlers else None
+    lines, level = Lines(formatter), service.level
+    service.addHandler(lines)
+    service.setLevel(logging.INFO)
+    yield lines
+    service.removeHandler(lines)
+    service.setLevel(level)
+
+
+def test_a_correlation_id_goes_the_whole_way_and_the_timeline_lists_every_step(
+    flow: Flow, service_logs: Lines
+) -> None:
+    status, booked, headers = flow.api.call(
+        "POST", RES, guest_request(), {"X-Correlation-Id": "checkout-42"}
+    )
+    assert (status, headers["X-Correlation-Id"]) == (201, "checkout-42")
+    assert booked["correlation_id"] == "checkout-42"
+    flow.pipeline.drain()
+    url = f"{RES}/{booked['id']}"
+    status, _, headers = flow.api.call("POST", f"{url}/accept", None, {**flow.staff,
+                                       "X-Correlation-Id": "desk-7"})  # fmt: skip
+    assert (status, headers["X-Correlation-Id"]) == (200, "desk-7")
+    flow.pipeline.drain()
+    _, _, generated = flow.api.call("POST", f"{url}/cancel", None, flow.staff)
+    cancel_id = generated["X-Correlation-Id"]  # no header sent: the API's own request id
+    assert cancel_id and cancel_id not in {"checkout-42", "desk-7"}
+    flow.pipeline.drain()
+
+    # The emails say which request caused them.
+    emails = [e for e in sent_emails() if e.headers["X-Reservation-Id"] == booked["id"]]
+    assert [e.headers["X-Correlation-Id"] for e in emails] == ["checkout-42", "desk-7", cancel_id]
+    # So do the events on the bus and the log lines of every step.
+    events = [
+        e for e in flow.pipeline.delivered if e["detail"]["reservation"]["id"] == booked["id"]
+    ]
+    assert [e["detail"]["correlation_id"] for e in events] == ["checkout-42", "desk-7", cancel_id]
+    logged = service_logs.lines
+    for message in ("request", "event published", "email sent"):
+        ids = {line.get("correlation_id") for line in logged if line.get("message") == message}
+        assert {"checkout-42", "desk-7"} <= ids, (message, ids)
+
+    status, timeline, _ = flow.api.call("GET", f"{url}/timeline", None, flow.staff)
+    assert status == 200 and timeline["status"] == "CANCELLED"
+    steps = [(s["what"], s.get("event") or s.get("consumer")) for s in timeline["steps"]]
+    assert steps == [
+        ("reservation requested", None),
+        ("event published", "ReservationRequested"),
+        ("email sent", "notify_staff"),
+        ("event published", "ReservationAccepted"),
+        ("email sent", "notify_guest"),
+        ("event published", "ReservationCancelled"),
+        ("email sent", "notify_guest"),
+    ]
+    [to_staff] = [s for s in timeline["steps"] if s.get("consumer") == "notify_staff"]
+    assert to_staff["to"] == "chef@a.example, desk@a.example" and to_staff["message_id"]
+    assert to_staff["subject"].startswith("Booking request: Grace Hopper")
+    assert [s["at"] for s in timeline["steps"]] == sorted(s["at"] for s in timeline["steps"])
+    published = [s for s in timeline["steps"] if s["what"] == "event published"]
+    assert [s["correlation_id"] for s in published] == ["checkout-42", "desk-7", cancel_id]
+
+    # Guests cannot read it; other restaurants' staff cannot either.
+    assert flow.api.call("GET", f"{url}/timeline?token={booked['manage_token']}")[0] == 401
+    assert flow.api.call("GET", f"{RES}/01M000000000000000000000AA/timeline", None,
+                         flow.staff)[0] == 404  # fmt: skip
+
+
+def test_a_client_correlation_id_that_is_not_one_is_replaced(flow: Flow) -> None:
+    status, booked, headers = flow.api.call(
+        "POST", RES, guest_request(hhmm="20:00"), {"X-Correlation-Id": "bad id with spaces"}
+    )
+    assert status == 201 and headers["X-Correlation-Id"] != "bad id with spaces"
+    assert booked["correlation_id"] == headers["X-Correlation-Id"]
