@@ -159,6 +159,13 @@ def operator_policy(stage: str) -> dict[str, Any]:
         "Statement": [
             _allow("FindTheStage", ["cloudformation:DescribeStacks"], [arn["stack"]]),
             _allow("Alarms", ["cloudwatch:DescribeAlarms"], [arn["alarms"]]),
+            {
+                "Sid": "CountRepairs",
+                "Effect": "Allow",
+                "Action": "cloudwatch:PutMetricData",
+                "Resource": "*",  # PutMetricData has no resource; the namespace is the limit
+                "Condition": {"StringEquals": {"cloudwatch:namespace": "Reservations"}},
+            },
             _allow("FailedBatchesBucket", ["s3:ListBucket"], [arn["failure_bucket"]]),
             _allow(
                 "FailedBatches",

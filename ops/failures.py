@@ -163,6 +163,7 @@ class Recovery:
     def run(self) -> Outcome:
         self._bucket()
         self._queue()
+        _count(self._stage, "BatchesRecovered", self.outcome.recovered)
         return self.outcome
 
     def _bucket(self) -> None:
@@ -314,6 +315,7 @@ def redrive_staff_notifications(stage: Stage, out: TextIO, *, dry_run: bool) -> 
             DestinationArn=stage.outputs["StaffNotificationQueueArn"],
         )
         out.write(f"  staff-notification DLQ: a message move task moves {count} message(s)\n")
+        _count(stage, "MessagesRedriven", count)
         return count
     except NotImplementedError:  # the emulator in-process
         pass
@@ -329,6 +331,7 @@ def redrive_staff_notifications(stage: Stage, out: TextIO, *, dry_run: bool) -> 
         if moved % 50 == 0:
             out.write(f"    {moved}/{count}…\n")
     out.write(f"  staff-notification DLQ: {moved} message(s) sent back to the queue\n")
+    _count(stage, "MessagesRedriven", moved)
     return moved
 
 
@@ -359,7 +362,18 @@ def redrive_events(stage: Stage, out: TextIO, *, dry_run: bool) -> int:
         sent += 1
     note = f"; {kept} kept (not an event, or the bus refused it)" if kept else ""
     out.write(f"  events DLQ: {sent} event(s) sent back to the bus{note}\n")
+    _count(stage, "MessagesRedriven", sent)
     return sent
+
+
+def _count(stage: Stage, name: str, value: int) -> None:
+    """A repair on the dashboard (`Reservations` namespace, service "ops")."""
+    if value:
+        stage.client("cloudwatch").put_metric_data(
+            Namespace="Reservations",
+            MetricData=[{"MetricName": name, "Value": value, "Unit": "Count",
+                         "Dimensions": [{"Name": "service", "Value": "ops"}]}],
+        )  # fmt: skip
 
 
 # -- helpers -------------------------------------------------------------------------------

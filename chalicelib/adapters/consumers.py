@@ -12,7 +12,7 @@ from typing import Any
 
 from chalicelib.adapters.layout import PK, SK, consumer_idempotency_pk
 from chalicelib.domain.events import BusinessEvent, event_from_bus
-from chalicelib.services.ports import TimelineStep, TimelineStore
+from chalicelib.services.ports import Metrics, NoMetrics, TimelineStep, TimelineStore
 
 IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600
 
@@ -36,6 +36,7 @@ class OncePerEvent:
         dynamodb_client: Any,
         table_name: str,
         timeline: TimelineStore | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         from aws_lambda_powertools import Logger
         from aws_lambda_powertools.utilities.idempotency import (
@@ -71,6 +72,7 @@ class OncePerEvent:
 
         self._run = run
         self._timeline = timeline
+        self._metrics = metrics or NoMetrics()
         self._consumer = consumer
         self._ran: contextvars.ContextVar[bool] = contextvars.ContextVar(consumer, default=False)
         self._logger = Logger(service="reservation-service", child=True)
@@ -86,6 +88,7 @@ class OncePerEvent:
             result: dict[str, Any] = self._run(envelope=envelope)
         except Exception as error:
             self._record(detail, "email failed", {"error": f"{type(error).__name__}: {error}"})
+            self._metrics.count("EmailsFailed")
             raise
         else:
             done = result.get("result")
@@ -99,8 +102,10 @@ class OncePerEvent:
             )
             if self._ran.get():
                 self._record(detail, "email sent", sent)
+                self._metrics.count("EmailsSent")
         finally:
             self._ran.reset(ran)
+            self._metrics.flush()
         return result
 
     def _record(self, detail: dict[str, Any], what: str, details: dict[str, str]) -> None:

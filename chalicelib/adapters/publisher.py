@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters.stream import UnreadableRecord, event_from_record
 from chalicelib.domain.events import SOURCE, BusinessEvent
-from chalicelib.services.ports import TimelineStep, TimelineStore
+from chalicelib.services.ports import Metrics, NoMetrics, TimelineStep, TimelineStore
 
 MAX_ENTRIES_PER_CALL = 10
 _RETRYABLE_CALL_ERRORS = {"ThrottlingException", "InternalException", "ServiceUnavailable"}
@@ -105,13 +105,21 @@ class StreamRelay:
         quarantine: Callable[[dict[str, Any], str], None],
         log: Any,
         timeline: TimelineStore | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._publisher = publisher
         self._quarantine = quarantine
         self._log = log
         self._timeline = timeline
+        self._metrics = metrics or NoMetrics()
 
     def handle(self, records: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
+        try:
+            return self._handle(records)
+        finally:
+            self._metrics.flush()
+
+    def _handle(self, records: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
         pending: list[_Pending] = []
         stop_at: str | None = None
         for record in records:
@@ -138,6 +146,8 @@ class StreamRelay:
                     correlation_id=item.event.correlation_id,
                 )
             self._record([p.event for p in call if p.event not in failed])
+            self._metrics.count("EventsPublished", len(call) - len(failed))
+            self._metrics.count("PutEventsFailedEntries", len(failed))
             if failed:
                 first = min((p for p in call if p.event in failed), key=_order)
                 return _resume_at(first.sequence_number)
@@ -178,6 +188,7 @@ class StreamRelay:
             self._log.exception("could not quarantine an unreadable stream record")
             return False
         self._log.error("unreadable stream record quarantined", reason=reason)
+        self._metrics.count("RecordsQuarantined")
         return True
 
 

@@ -12,7 +12,13 @@ from chalicelib.domain.reservations import HOLDS_COVERS
 from chalicelib.domain.tokens import ManageTokens
 from chalicelib.services.booking import find_restaurant
 from chalicelib.services.emails import Email, guest_status_email, staff_request_email
-from chalicelib.services.ports import DailyTotalStore, Mailer, RestaurantStore
+from chalicelib.services.ports import (
+    DailyTotalStore,
+    Mailer,
+    Metrics,
+    NoMetrics,
+    RestaurantStore,
+)
 from chalicelib.web.links import StaffLinks, manage_url
 
 SUMMARY_FIELDS = ("requested", "pending", "accepted", "declined", "cancelled", "covers_booked")
@@ -89,17 +95,25 @@ def summary_changes(event: BusinessEvent) -> dict[str, int]:
 
 
 class DailySummaries:
-    def __init__(self, restaurants: RestaurantStore, totals: DailyTotalStore) -> None:
+    def __init__(
+        self, restaurants: RestaurantStore, totals: DailyTotalStore, metrics: Metrics | None = None
+    ) -> None:
         self._restaurants = restaurants
         self._totals = totals
+        self._metrics = metrics or NoMetrics()
 
     def apply(self, event: BusinessEvent) -> bool:
-        """Count the event once; False when it was counted before (a redelivery)."""
+        """Count the event once; False when it was counted before (a redelivery). Applied
+        events are counted as metrics too (`ReservationsRequested`, …): exactly once each."""
         state = event.reservation
         day = datetime.fromisoformat(state.starts_at).date()
-        return self._totals.apply_to_summary(
+        applied = self._totals.apply_to_summary(
             state.restaurant_id, day, event.event_id, summary_changes(event)
         )
+        if applied:
+            self._metrics.count("Reservations" + event.detail_type.removeprefix("Reservation"))
+        self._metrics.flush()
+        return applied
 
     def of(self, restaurant_id: str, day: date) -> dict[str, int | str]:
         find_restaurant(self._restaurants, restaurant_id)

@@ -146,3 +146,23 @@ class Mailer(Protocol):
     def send(self, email: Email) -> str:
         """Send `email`; the mail server's message id."""
         ...
+
+
+class Metrics(Protocol):
+    """Counts for dashboards and alarms (CloudWatch embedded metrics in AWS)."""
+
+    def count(self, name: str, value: int = 1) -> None: ...
+
+    def flush(self) -> None:
+        """Emit what was counted since the last flush (once per invocation)."""
+        ...
+
+
+class NoMetrics:
+    """Counts nothing (tests, tools)."""
+
+    def count(self, name: str, value: int = 1) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass

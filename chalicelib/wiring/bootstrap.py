@@ -24,6 +24,7 @@ from chalicelib.wiring.config import Settings
 if TYPE_CHECKING:
     from chalicelib.adapters.consumers import OncePerEvent
     from chalicelib.adapters.mailer import SesMailer
+    from chalicelib.adapters.metrics import EmfMetrics
     from chalicelib.adapters.publisher import StreamRelay
     from chalicelib.services.notifications import DailySummaries
     from chalicelib.services.timeline import Timelines
@@ -155,7 +156,14 @@ class Wiring:
             quarantine_to_queue(self.client("sqs"), functools.cache(failure_queue_url)),
             Logger(service="reservation-service", child=True),
             self.stores.timeline,
+            self.metrics,
         )
+
+    @cached_property
+    def metrics(self) -> EmfMetrics:
+        from chalicelib.adapters.metrics import EmfMetrics
+
+        return EmfMetrics()
 
     @cached_property
     def mailer(self) -> SesMailer:
@@ -175,6 +183,7 @@ class Wiring:
             self.client("dynamodb"),
             self.settings.table_name,
             self.stores.timeline,
+            self.metrics,
         )
 
     @cached_property
@@ -200,13 +209,14 @@ class Wiring:
             self.client("dynamodb"),
             self.settings.table_name,
             self.stores.timeline,
+            self.metrics,
         )
 
     @cached_property
     def daily_summaries(self) -> DailySummaries:
         from chalicelib.services.notifications import DailySummaries
 
-        return DailySummaries(self.stores.restaurants, self.stores.totals)
+        return DailySummaries(self.stores.restaurants, self.stores.totals, self.metrics)
 
 
 class Secrets:

@@ -190,7 +190,16 @@ def test_the_template_watches_the_24_hour_deadline(transformed: dict[str, Any]) 
     written = resources["StreamFailureBatchWrittenAlarm"]["Properties"]
     assert "ops recover" in written["AlarmDescription"]["Fn::Sub"]
     body = resources["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
-    for metric in ("IteratorAge", "ApproximateAgeOfOldestMessage", "Errors", "Throttles", "Send"):
+    for metric in (
+        "IteratorAge",
+        "ApproximateAgeOfOldestMessage",
+        "Errors",
+        "Throttles",
+        "Send",
+        "EmailsSent",
+        "PutEventsFailedEntries",
+        "ReservationsRequested",
+    ):
         assert f'"{metric}"' in body
     assert resources["EventArchive"]["Properties"]["RetentionDays"] == 14
     bucket = resources["StreamFailureBucket"]["Properties"]

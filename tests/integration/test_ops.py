@@ -31,6 +31,8 @@ def required(service: str, operation: str, params: dict[str, Any]) -> list[tuple
         return [(f"cloudformation:{operation}",
                  f"arn:aws:cloudformation:{arn}:stack/{params['StackName']}/x")]  # fmt: skip
     if service == "monitoring":
+        if operation == "PutMetricData":  # no resource: the policy's condition is the namespace
+            assert params["Namespace"] == "Reservations"
         return [(f"cloudwatch:{operation}", f"arn:aws:cloudwatch:{arn}:alarm:reservations-test")]
     if service == "streams.dynamodb":
         return [(f"dynamodb:{operation}", params["StreamArn"] if "StreamArn" in params
@@ -130,4 +132,8 @@ def test_status_recover_and_redrive_with_the_operator_policy(flow: Flow) -> None
         if not allowed(operator_policy("test"), action, resource)
     ]
     assert denied == [], denied
-    assert {service for service, _, _ in calls} >= {"s3", "sqs", "events", "streams.dynamodb"}
+    assert {service for service, _, _ in calls} >= {
+        "s3", "sqs", "events", "streams.dynamodb", "monitoring",
+    }  # fmt: skip
+    repairs = stage.client("cloudwatch").list_metrics(Namespace="Reservations")["Metrics"]
+    assert {m["MetricName"] for m in repairs} == {"BatchesRecovered", "MessagesRedriven"}

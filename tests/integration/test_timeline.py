@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -105,3 +106,35 @@ def test_a_client_correlation_id_that_is_not_one_is_replaced(flow: Flow) -> None
     )
     assert status == 201 and headers["X-Correlation-Id"] != "bad id with spaces"
     assert booked["correlation_id"] == headers["X-Correlation-Id"]
+
+
+def emitted_metrics(stdout: str) -> Counter[str]:
+    """Sums of the embedded-metric (EMF) lines the handlers printed."""
+    totals: Counter[str] = Counter()
+    for line in stdout.splitlines():
+        try:
+            blob = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(blob, dict) or "_aws" not in blob:
+            continue
+        for directive in blob["_aws"]["CloudWatchMetrics"]:
+            assert directive["Namespace"] == "Reservations"
+            for metric in directive["Metrics"]:
+                value = blob[metric["Name"]]  # a list when counted more than once in a flush
+                totals[metric["Name"]] += sum(value) if isinstance(value, list) else int(value)
+    return totals
+
+
+def test_metrics_count_each_step_once(flow: Flow, capsys: pytest.CaptureFixture[str]) -> None:
+    _, booked, _ = flow.api.call("POST", RES, guest_request(hhmm="21:00"))
+    flow.pipeline.drain()
+    url = f"{RES}/{booked['id']}"
+    flow.api.call("POST", f"{url}/decline", {"reason": "full"}, flow.staff)
+    flow.pipeline.drain()
+    flow.pipeline.drain()  # nothing left: nothing counted twice
+    metrics = emitted_metrics(capsys.readouterr().out)
+    assert metrics == Counter(
+        {"EventsPublished": 2, "EmailsSent": 2, "ReservationsRequested": 1,
+         "ReservationsDeclined": 1}
+    )  # fmt: skip
