@@ -325,7 +325,11 @@ def redrive_staff_notifications(stage: Stage, out: TextIO, *, dry_run: bool) -> 
     target = stage.queue_url("StaffNotificationQueueArn")
     moved = 0
     for message in _take_all(sqs, source):
-        sqs.send_message(QueueUrl=target, MessageBody=message["Body"])
+        sqs.send_message(
+            QueueUrl=target,
+            MessageBody=message["Body"],
+            MessageAttributes=_correlation_attribute(_json(message)),
+        )
         sqs.delete_message(QueueUrl=source, ReceiptHandle=message["ReceiptHandle"])
         moved += 1
         if moved % 50 == 0:
@@ -393,6 +397,15 @@ def _take_all(sqs: Any, url: str, hold_seconds: int = 300) -> Iterator[dict[str,
         for message in fresh:
             seen.add(message["MessageId"])
             yield message
+
+
+def _correlation_attribute(event: dict[str, Any]) -> dict[str, Any]:
+    """The event's correlation id as an SQS message attribute (none when it has none)."""
+    detail = event.get("detail")
+    sent = detail.get("correlation_id") if isinstance(detail, dict) else None
+    if not isinstance(sent, str) or not sent:
+        return {}
+    return {"correlation_id": {"DataType": "String", "StringValue": sent}}
 
 
 def _unsupported(error: Any) -> bool:

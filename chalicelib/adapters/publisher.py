@@ -207,6 +207,13 @@ def quarantine_to_queue(
 
     def send(record: dict[str, Any], reason: str) -> None:
         body = json.dumps({"reason": reason, "record": record}, default=str)
-        sqs.send_message(QueueUrl=queue_url(), MessageBody=body)
+        image = record.get("dynamodb", {}).get("NewImage", {})
+        sent = image.get("correlation_id", {}).get("S") if isinstance(image, dict) else None
+        attributes = (
+            {"correlation_id": {"DataType": "String", "StringValue": sent}}
+            if isinstance(sent, str) and sent
+            else {}
+        )
+        sqs.send_message(QueueUrl=queue_url(), MessageBody=body, MessageAttributes=attributes)
 
     return send
