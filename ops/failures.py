@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
+from infra.names import stack_name
 from ops.stage import Stage
 
 STREAM_RETENTION = timedelta(hours=24)
@@ -129,7 +130,7 @@ def alarms_firing(stage: Stage) -> list[str] | None:
         alarms = stage.client("cloudwatch").describe_alarms(StateValue="ALARM")["MetricAlarms"]
     except botocore.exceptions.ClientError:
         return None
-    prefix = f"reservations-{stage.name}"
+    prefix = stack_name(stage.name)
     return [a["AlarmName"] for a in alarms if a["AlarmName"].startswith(prefix)]
 
 
