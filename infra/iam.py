@@ -1,7 +1,8 @@
 """Least-privilege IAM policies, one per Lambda function and stage (`autogen_policy: false`).
 
 One description here; `python -m infra.iam` writes `.chalice/policy-<stage>-<function>.json`
-and the stage's `lambda_functions` entries in `.chalice/config.json`. A test checks the files
+and the stage's `lambda_functions` entries in `.chalice/config.json` (with each function's
+`lambda_timeout` from `chalicelib/wiring/event_sources.py`). A test checks the files
 are current and that every AWS call the code makes is allowed by its function's policy.
 Resources are named exactly; account and region are wildcards so the same file serves
 `chalice deploy` (which takes the file as it is) and `chalice package`.
@@ -13,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from chalicelib.wiring.event_sources import FUNCTION_TIMEOUT_SECONDS
 from infra import ROOT
 from infra.names import secret_parameter, stack_name
 
@@ -215,6 +217,7 @@ def write() -> None:
             policy_file(stage, function).write_text(rendered(stage, function))
             functions.setdefault(function, {})
             functions[function]["iam_policy_file"] = policy_file(stage, function).name
+            functions[function]["lambda_timeout"] = FUNCTION_TIMEOUT_SECONDS[function]
     config_path.write_text(json.dumps(config, indent=2) + "\n")
     for stage in STAGES:
         operator_policy_file(stage).write_text(json.dumps(operator_policy(stage), indent=2) + "\n")

@@ -32,6 +32,7 @@ from chalicelib.wiring.event_sources import (
     RESERVATION_STREAM,
     STAFF_NOTIFICATIONS,
     BusSubscription,
+    queue_template_parameters,
     rule_template_parameters,
 )
 from infra import ROOT
@@ -141,7 +142,6 @@ def function_overrides(stage: str) -> dict[str, Any]:
         },
         logical_id(STAFF_NOTIFICATIONS.handler): {
             "Properties": {
-                "Timeout": STAFF_NOTIFICATIONS.function_timeout_seconds,
                 "Events": {
                     f"{logical_id(STAFF_NOTIFICATIONS.handler)}SqsEventSource": {
                         "Properties": STAFF_NOTIFICATIONS.lambda_settings()
@@ -190,7 +190,7 @@ def apply_replacements(template: dict[str, Any]) -> dict[str, Any]:
 
 def resource_parameters(stage: str) -> dict[str, str]:
     """The resources template's parameters that come from code, for every deploy path."""
-    return {"Stage": stage, **rule_template_parameters()}
+    return {"Stage": stage, **rule_template_parameters(), **queue_template_parameters()}
 
 
 def merge_template(stage: str) -> dict[str, Any]:

@@ -56,6 +56,8 @@ def test_the_resources_stack_deploys_and_redeploys(aws: Any, stack: dict[str, st
         ]
     )
     assert redrive["maxReceiveCount"] == 5
+    visibility = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])
+    assert visibility["Attributes"]["VisibilityTimeout"] == "180"  # 6 x notify_staff's 30 s
     topics = aws.client("sns").list_topics()["Topics"]
     assert [t["TopicArn"] for t in topics] == [stack["OnCallTopicArn"]]
     events = aws.client("events")

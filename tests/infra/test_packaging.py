@@ -13,6 +13,7 @@ import pytest
 
 from chalicelib.wiring.event_sources import (
     DAILY_SUMMARY,
+    FUNCTION_TIMEOUT_SECONDS,
     GUEST_NOTIFICATIONS,
     RESERVATION_STREAM,
     STAFF_NOTIFICATIONS,
@@ -214,3 +215,15 @@ def test_the_runbook_covers_every_alarm() -> None:
     alarms = [n for n, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"]
     runbook = (ROOT / "docs" / "operations.md").read_text()
     assert len(alarms) > 10 and [a for a in alarms if f"`{a}`" not in runbook] == []
+
+
+def test_every_function_has_its_timeout_on_both_deploy_paths(transformed: dict[str, Any]) -> None:
+    """`chalice package` and `chalice deploy` both read `lambda_timeout` from the stage's
+    config (written from event_sources.FUNCTION_TIMEOUT_SECONDS); the template shows it."""
+    resources = transformed["Resources"]
+    for function, seconds in FUNCTION_TIMEOUT_SECONDS.items():
+        name = "APIHandler" if function == "api_handler" else logical_id(function)
+        assert resources[name]["Properties"]["Timeout"] == seconds, function
+    visibility = transformed["Parameters"]["NotificationVisibilityTimeout"]["Default"]
+    assert int(visibility) == 6 * FUNCTION_TIMEOUT_SECONDS[STAFF_NOTIFICATIONS.handler]
+    assert FUNCTION_TIMEOUT_SECONDS["api_handler"] < 29  # API Gateway's integration limit

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from chalicelib.wiring import bootstrap
+from chalicelib.wiring.event_sources import FUNCTION_TIMEOUT_SECONDS
 from infra.iam import FUNCTIONS, STAGES, policy, policy_file, rendered
 from localdev.aws_emulation import ACCOUNT, REGION
 from tests.pipeline import RES, Flow, book_many
@@ -33,6 +34,7 @@ def test_policy_files_and_config_are_current() -> None:
             )
             entry = config["stages"][stage]["lambda_functions"][function]
             assert entry["iam_policy_file"] == policy_file(stage, function).name
+            assert entry["lambda_timeout"] == FUNCTION_TIMEOUT_SECONDS[function]
 
 
 def required(service: str, operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:
