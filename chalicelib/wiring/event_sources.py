@@ -55,12 +55,15 @@ class QueueMapping:
     queue: str  # logical id in infra/resources.yaml
     batch_size: int
     batching_window_seconds: int
+    # How many invocations Lambda runs at once for this queue: bounds the calls downstream.
+    maximum_concurrency: int
 
     def lambda_settings(self) -> dict[str, Any]:
         return {
             "BatchSize": self.batch_size,
             "MaximumBatchingWindowInSeconds": self.batching_window_seconds,
             "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "ScalingConfig": {"MaximumConcurrency": self.maximum_concurrency},
         }
 
 
@@ -125,6 +128,11 @@ STAFF_NOTIFICATIONS = QueueMapping(
     queue="StaffNotificationQueue",
     batch_size=10,
     batching_window_seconds=0,
+    # SES accepts 1 email/s from an account in its sandbox; out of it, a per-account rate
+    # (GetSendQuota). 2 is Lambda's lowest maximum for an SQS mapping: a burst of requests
+    # waits in the queue instead of throttling SES; a throttled send is retried by botocore,
+    # then by the queue.
+    maximum_concurrency=2,
 )
 
 # Each function's timeout, the one source for `chalice deploy` and `chalice package` alike

@@ -136,6 +136,7 @@ def test_post_deploy_applies_what_decorators_cannot_express(
         FunctionName=function_name("dev", STAFF_NOTIFICATIONS.handler)
     )["EventSourceMappings"]
     assert queue["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert queue["ScalingConfig"] == {"MaximumConcurrency": STAFF_NOTIFICATIONS.maximum_concurrency}
 
     events = aws.client("events")
     for subscription in (GUEST_NOTIFICATIONS, DAILY_SUMMARY):
