@@ -52,18 +52,7 @@ def failed_batches(stage: Stage) -> Iterator[tuple[str, datetime]]:
 
 def peek(stage: Stage, queue_url: str) -> list[dict[str, Any]]:
     """Messages of a queue without taking them (visibility 0), deduplicated, up to ~100."""
-    sqs = stage.client("sqs")
-    seen: dict[str, dict[str, Any]] = {}
-    for _ in range(_PEEK_ROUNDS):
-        messages = sqs.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0,
-            AttributeNames=["SentTimestamp"],
-        ).get("Messages", [])  # fmt: skip
-        fresh = [m for m in messages if m["MessageId"] not in seen]
-        if not fresh:
-            break
-        seen.update((m["MessageId"], m) for m in fresh)
-    return list(seen.values())
+    return list(_receive_each(stage.client("sqs"), queue_url, 0, rounds=_PEEK_ROUNDS))
 
 
 def queue_depth(stage: Stage, queue_url: str) -> int:
@@ -384,12 +373,22 @@ def _count(stage: Stage, name: str, value: int) -> None:
 # -- helpers -------------------------------------------------------------------------------
 
 
-def _take_all(sqs: Any, url: str, hold_seconds: int = 300) -> Iterator[dict[str, Any]]:
+def _take_all(sqs: Any, url: str) -> Iterator[dict[str, Any]]:
     """Every message of a queue, each received once and kept invisible while this runs."""
+    return _receive_each(sqs, url, 300)
+
+
+def _receive_each(
+    sqs: Any, url: str, visibility: int, rounds: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """A queue's messages, each once, until a receive brings nothing new (or after `rounds`
+    receives); `visibility` 0 leaves them where they are for others."""
     seen: set[str] = set()
-    while True:
+    received = 0
+    while rounds is None or received < rounds:
+        received += 1
         messages = sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=hold_seconds,
+            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=visibility,
             AttributeNames=["SentTimestamp"], WaitTimeSeconds=0,
         ).get("Messages", [])  # fmt: skip
         fresh = [m for m in messages if m["MessageId"] not in seen]

@@ -10,15 +10,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib.adapters.dynamodb.table import utc_text
 from chalicelib.adapters.layout import PK, SK, consumer_idempotency_pk
 from chalicelib.domain.events import BusinessEvent, event_from_bus
 from chalicelib.services.ports import Metrics, NoMetrics, TimelineStep, TimelineStore
 
 IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600
-
-
-def utc_now_text() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 class OncePerEvent:
@@ -117,7 +114,7 @@ class OncePerEvent:
         step = TimelineStep(
             reservation_id=reservation["id"],
             restaurant_id=reservation.get("restaurant_id", ""),
-            at=utc_now_text(),
+            at=utc_text(datetime.now(UTC)),
             what=what,
             step_id=f"{self._consumer}:{detail.get('event_id')}",
             details={"consumer": self._consumer, "event_id": str(detail.get("event_id")),

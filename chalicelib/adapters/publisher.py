@@ -17,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib.adapters.dynamodb.table import utc_text
 from chalicelib.adapters.stream import UnreadableRecord, event_from_record
 from chalicelib.domain.events import SOURCE, BusinessEvent
 from chalicelib.services.ports import Metrics, NoMetrics, TimelineStep, TimelineStore
@@ -158,7 +159,7 @@ class StreamRelay:
         events are out; a lost step never holds up the stream)."""
         if self._timeline is None or not published:
             return
-        at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        at = utc_text(datetime.now(UTC))
         steps = [
             TimelineStep(
                 reservation_id=e.reservation.id,

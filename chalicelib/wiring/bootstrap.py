@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.mailer import SesMailer
     from chalicelib.adapters.metrics import EmfMetrics
     from chalicelib.adapters.publisher import StreamRelay
+    from chalicelib.domain.events import BusinessEvent
     from chalicelib.services.notifications import DailySummaries
     from chalicelib.services.timeline import Timelines
     from chalicelib.web.links import StaffLinks, StaffLinkSigner
@@ -173,18 +174,10 @@ class Wiring:
 
     @cached_property
     def staff_notification(self) -> OncePerEvent:
-        from chalicelib.adapters.consumers import OncePerEvent
         from chalicelib.services.notifications import StaffNotifier
 
         notifier = StaffNotifier(self.stores.restaurants, self.staff_links, self.mailer)
-        return OncePerEvent(
-            "notify_staff",
-            notifier.notify,
-            self.client("dynamodb"),
-            self.settings.table_name,
-            self.stores.timeline,
-            self.metrics,
-        )
+        return self._once_per_event("notify_staff", notifier.notify)
 
     @cached_property
     def staff_notification_batch(self) -> QueueHandler:
@@ -194,7 +187,6 @@ class Wiring:
 
     @cached_property
     def guest_notification(self) -> OncePerEvent:
-        from chalicelib.adapters.consumers import OncePerEvent
         from chalicelib.services.notifications import GuestNotifier
 
         notifier = GuestNotifier(
@@ -203,9 +195,17 @@ class Wiring:
             self._public_base_url,
             self.mailer,
         )
+        return self._once_per_event("notify_guest", notifier.notify)
+
+    def _once_per_event(
+        self, consumer: str, work: Callable[[BusinessEvent], dict[str, str]]
+    ) -> OncePerEvent:
+        """`work` run once per event id, its emails on the timeline and in the metrics."""
+        from chalicelib.adapters.consumers import OncePerEvent
+
         return OncePerEvent(
-            "notify_guest",
-            notifier.notify,
+            consumer,
+            work,
             self.client("dynamodb"),
             self.settings.table_name,
             self.stores.timeline,
