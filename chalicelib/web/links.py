@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
 from typing import Literal
 from urllib.parse import urlencode
 
 from chalicelib.domain.errors import Forbidden
 from chalicelib.web.routes import (
     LINK_ACTION,
+    LINK_DAY,
     LINK_EXPIRES,
     LINK_SIGNATURE,
+    LINK_STAFF,
     MANAGE,
     MANAGE_TOKEN,
     RESPOND,
+    STAFF_SIGN_IN,
     reservation_path,
 )
 
@@ -27,6 +31,10 @@ INCOMPLETE = "This link is incomplete. Open it again from the email; part of it 
 NOT_VALID = (
     "This link is not valid. Open it again from the email; if it was copied, part of it may "
     "be missing."
+)
+SIGN_IN_EXPIRED = (
+    "This sign-in link has expired. Ask for a new one on this page: it is sent to your "
+    "address on the restaurant's staff list."
 )
 EXPIRED = (
     "This link has expired: links in staff emails work until the booking's start time, so "
@@ -65,9 +73,47 @@ class StaffLinkSigner:
         return "accept" if action == "accept" else "decline"
 
     def sign(self, restaurant_id: str, reservation_id: str, action: str, until: int) -> str:
-        message = f"staff-action:{restaurant_id}/{reservation_id}/{action}/{until}".encode()
-        digest = hmac.new(self._key, message, "sha256").digest()
+        return self._mac(f"staff-action:{restaurant_id}/{reservation_id}/{action}/{until}")
+
+    def sign_in(self, restaurant_id: str, staff: str, day: str, until: int) -> str:
+        """A sign-in link's signature: `staff` is `recipients_digest` of the addresses the
+        link was sent to (the session lasts while every one of them stays listed)."""
+        return self._mac(f"staff-sign-in:{restaurant_id}/{staff}/{day}/{until}")
+
+    def verify_sign_in(
+        self,
+        restaurant_id: str,
+        staff: str | None,
+        day: str | None,
+        expires: str | None,
+        signature: str | None,
+    ) -> int:
+        """A sign-in link's expiry (epoch seconds), or Forbidden (tampered, incomplete or
+        expired)."""
+        if not staff or not expires or not signature or day is None:
+            raise Forbidden(INCOMPLETE)
+        try:
+            until = int(expires)
+        except ValueError:
+            raise Forbidden(NOT_VALID) from None
+        if not hmac.compare_digest(self.sign_in(restaurant_id, staff, day, until), signature):
+            raise Forbidden(NOT_VALID)
+        if self._clock().timestamp() > until:
+            raise Forbidden(SIGN_IN_EXPIRED)
+        return until
+
+    def _mac(self, text: str) -> str:
+        digest = hmac.new(self._key, text.encode(), "sha256").digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    def now(self) -> datetime:
+        return self._clock()
+
+
+def recipients_digest(addresses: Iterable[str]) -> str:
+    """Names a set of staff addresses in a link without writing them into the URL."""
+    joined = "\n".join(sorted({a.strip().lower() for a in addresses}))
+    return base64.urlsafe_b64encode(hashlib.sha256(joined.encode()).digest()[:18]).decode()
 
 
 class StaffLinks:
@@ -98,6 +144,24 @@ class StaffLinks:
             }
         )
         path = reservation_path(RESPOND, restaurant_id, reservation_id)
+        return f"{self._base}{path}?{query}"
+
+    def day_view(
+        self, restaurant_id: str, recipients: Iterable[str], day: date, valid_for: timedelta
+    ) -> str:
+        """A signed link that signs the people it was sent to (`recipients`, staff addresses)
+        in to the restaurant's day view, opening on `day`; it works for `valid_for`."""
+        staff = recipients_digest(recipients)
+        until = int((self._signer.now() + valid_for).timestamp())
+        query = urlencode(
+            {
+                LINK_STAFF: staff,
+                LINK_DAY: day.isoformat(),
+                LINK_EXPIRES: until,
+                LINK_SIGNATURE: self._signer.sign_in(restaurant_id, staff, day.isoformat(), until),
+            }
+        )
+        path = STAFF_SIGN_IN.format(restaurant_id=restaurant_id)
         return f"{self._base}{path}?{query}"
 
 

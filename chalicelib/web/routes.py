@@ -8,12 +8,18 @@ RESTAURANT = "/restaurants/{restaurant_id}"
 RESERVATION = RESTAURANT + "/reservations/{reservation_id}"
 RESPOND = RESERVATION + "/respond"  # the page behind a staff email's accept/decline link
 MANAGE = RESERVATION + "/manage"  # the guest's page behind the manage link
+BOOK = RESTAURANT + "/book"  # the guest's booking page
+STAFF_DAY = RESTAURANT + "/staff"  # the staff day view (?date=YYYY-MM-DD), behind a session
+STAFF_SIGN_IN = RESTAURANT + "/staff/sign-in"  # signed link -> a session; or ask for a link
+STAFF_SIGN_OUT = RESTAURANT + "/staff/sign-out"
 
 MANAGE_TOKEN = "token"  # ?token=: a reservation's manage token
 LINK_ACTION = "action"  # ?action=&expires=&signature=: a signed staff link
 LINK_EXPIRES = "expires"
 LINK_SIGNATURE = "signature"
-CREDENTIALS = (MANAGE_TOKEN, LINK_ACTION, LINK_EXPIRES, LINK_SIGNATURE)
+LINK_STAFF = "staff"  # ?staff=&day=&expires=&signature=: a signed staff sign-in link
+LINK_DAY = "day"
+CREDENTIALS = (MANAGE_TOKEN, LINK_ACTION, LINK_EXPIRES, LINK_SIGNATURE, LINK_STAFF)
 CANCEL_STEP = "step"  # ?step=cancel on the manage page: the question before cancelling
 
 
