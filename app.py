@@ -7,6 +7,7 @@ import os
 import sys
 import time
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -20,10 +21,11 @@ from chalicelib.web.access import Access
 from chalicelib.web.api_models import (
     AvailabilityQuery,
     DaySheetQuery,
+    DayViewQuery,
     IssueStaffToken,
     SummaryQuery,
 )
-from chalicelib.web.http import Api, uniform_error_body
+from chalicelib.web.http import Api, HttpError, uniform_error_body
 from chalicelib.web.link_pages import GuestManagePages, StaffResponsePages
 from chalicelib.web.routes import RESERVATION, RESTAURANT
 from chalicelib.wiring import bootstrap
@@ -47,6 +49,7 @@ api = Api(
     app,
     lambda: bootstrap.wiring().authenticator,
     lambda restaurant_id: bootstrap.wiring().restaurant_name(restaurant_id),
+    lambda: bootstrap.wiring().session_cookie,
 )
 
 # Resource names resolved at import (Chalice reads decorator arguments when packaging); each
@@ -56,6 +59,7 @@ STAFF_NOTIFICATION_QUEUE = os.environ.get(
     "STAFF_NOTIFICATION_QUEUE", "reservations-local-staff-notifications"
 )
 FORM = ["application/x-www-form-urlencoded"]
+SIGN_IN_LINK_LIFETIME = timedelta(minutes=15)
 CORRELATION_HEADER = "X-Correlation-Id"
 
 
@@ -139,6 +143,20 @@ def list_staff_tokens(restaurant_id: str) -> dict[str, Any]:
 def revoke_staff_token(restaurant_id: str, token_id: str) -> Response:
     bootstrap.wiring().restaurant_admin.revoke_staff_token(restaurant_id, token_id)
     return Response(body="", status_code=204)
+
+
+@app.route(RESTAURANT + "/staff-sessions", methods=["POST"])
+@api.guard(Access.STAFF)
+def staff_sign_in_link(restaurant_id: str) -> Response:
+    """A short-lived link that signs a browser in to the day view for a staff token's holder
+    (a tablet at the host stand, say); revoking the token ends the sessions it started."""
+    token_id = api.principal.token_id
+    if token_id is None:
+        raise HttpError(403, "forbidden", "sign-in links are made for staff tokens, not admin")
+    desk, links = bootstrap.wiring().reservation_desk, bootstrap.wiring().staff_links
+    today = desk.today(restaurant_id)
+    url = links.day_view_for_token(restaurant_id, token_id, today, SIGN_IN_LINK_LIFETIME)
+    return Response({"sign_in_url": url}, status_code=201)
 
 
 @app.route(RESTAURANT + "/availability", methods=["GET"])
@@ -255,6 +273,48 @@ def manage_cancel(restaurant_id: str, reservation_id: str) -> Response:
         bootstrap.wiring().reservation_desk, bootstrap.wiring().restaurant_admin
     )
     return pages.cancel(restaurant_id, reservation_id, by=api.principal.actor)
+
+
+# -- the staff day view ---------------------------------------------------------------------
+
+
+@app.route(routes.STAFF_DAY, methods=["GET"])
+@api.guard(Access.STAFF_SESSION, html=True)
+def staff_day(restaurant_id: str) -> Response:
+    query = api.query(DayViewQuery)
+    session = api.principal.session
+    assert session is not None  # Access.STAFF_SESSION
+    pages = bootstrap.wiring().staff_day_pages
+    return pages.day(restaurant_id, session, query.date, query.notice)
+
+
+@app.route(routes.STAFF_DAY, methods=["POST"], content_types=FORM)
+@api.guard(Access.STAFF_SESSION, html=True)
+def staff_day_answer(restaurant_id: str) -> Response:
+    return bootstrap.wiring().staff_day_pages.act(restaurant_id, api.form())
+
+
+@app.route(routes.STAFF_SIGN_IN, methods=["GET"])
+@api.guard(Access.PUBLIC, html=True)
+def staff_sign_in_page(restaurant_id: str) -> Response:
+    has_link = api.query_param(routes.LINK_SIGNATURE) is not None
+    return bootstrap.wiring().staff_day_pages.sign_in_page(restaurant_id, has_link)
+
+
+@app.route(routes.STAFF_SIGN_IN, methods=["POST"], content_types=FORM)
+@api.guard(Access.STAFF_SIGN_IN, html=True)
+def staff_sign_in(restaurant_id: str) -> Response:
+    """A sign-in link's button pressed: the session starts if what the link was sent to is
+    still on the restaurant's staff list."""
+    link = api.principal.sign_in
+    assert link is not None  # Access.STAFF_SIGN_IN
+    return bootstrap.wiring().staff_day_pages.sign_in(restaurant_id, link)
+
+
+@app.route(routes.STAFF_SIGN_OUT, methods=["POST"], content_types=FORM)
+@api.guard(Access.STAFF_SESSION, html=True)
+def staff_sign_out(restaurant_id: str) -> Response:
+    return bootstrap.wiring().staff_day_pages.sign_out(api.session_secret())
 
 
 # -- event handlers -------------------------------------------------------------------------

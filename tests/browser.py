@@ -1,7 +1,7 @@
 """A small browser for tests: opens a page, reads its forms the way a browser does, submits
-them (form-encoded, resolved against the page's own URL, cookies kept) and follows nothing
-else. It knows no route of the app: a form whose action is wrong fails here as it would for
-a person.
+them (form-encoded, resolved against the page's own URL, cookies kept), follows redirects
+(as GETs) and nothing else. It knows no route of the app: a form whose action is wrong fails
+here as it would for a person.
 
 Three ways to reach the app: `chalice.test.Client`, real HTTP (the local runtime), and the
 Lambda handler called with API Gateway REST events carrying a stage prefix (as on AWS).
@@ -92,7 +92,15 @@ class Browser:
             if name.lower() == "set-cookie":
                 cookie: SimpleCookie = SimpleCookie()
                 cookie.load(value)
-                self.cookies.update({k: morsel.value for k, morsel in cookie.items()})
+                for key, morsel in cookie.items():
+                    if morsel["max-age"] == "0":
+                        self.cookies.pop(key, None)
+                    else:
+                        self.cookies[key] = morsel.value
+        location = {k.lower(): v for k, v in reply_headers.items()}.get("location")
+        if status in (301, 302, 303) and location:
+            # As a browser does: a GET of the Location, resolved against this URL.
+            return self._request("GET", urljoin(url, location), b"", {})
         return Page(url, status, text, reply_headers)
 
 

@@ -18,6 +18,7 @@ from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
 from chalicelib.services.ports import (
     IdempotencyKeyTaken,
     IdempotencyRecord,
+    StaffSession,
     StaffToken,
     Stores,
     TimelineStep,
@@ -159,19 +160,39 @@ class InMemoryTimeline:
         return sorted(found, key=lambda s: (s.at, s.step_id))
 
 
+class InMemoryStaffSessions:
+    def __init__(self) -> None:
+        self.sessions: dict[str, StaffSession] = {}
+
+    def add_session(self, session: StaffSession) -> None:
+        self.sessions[session.session_digest] = session
+
+    def get_session(self, session_digest: str) -> StaffSession | None:
+        return self.sessions.get(session_digest)
+
+    def end_session(self, session_digest: str) -> None:
+        self.sessions.pop(session_digest, None)
+
+
 @dataclass
 class InMemoryStores:
-    """The four fakes together; tests read their state (`reservations.covers`, …) directly."""
+    """The fakes together; tests read their state (`reservations.covers`, …) directly."""
 
     restaurants: InMemoryRestaurants = field(default_factory=InMemoryRestaurants)
     reservations: InMemoryReservations = field(default_factory=InMemoryReservations)
     totals: InMemoryDailyTotals = field(default_factory=InMemoryDailyTotals)
     staff_tokens: InMemoryStaffTokens = field(default_factory=InMemoryStaffTokens)
     timeline: InMemoryTimeline = field(default_factory=InMemoryTimeline)
+    sessions: InMemoryStaffSessions = field(default_factory=InMemoryStaffSessions)
 
     def ports(self) -> Stores:
         return Stores(
-            self.restaurants, self.reservations, self.totals, self.staff_tokens, self.timeline
+            self.restaurants,
+            self.reservations,
+            self.totals,
+            self.staff_tokens,
+            self.timeline,
+            self.sessions,
         )
 
     def admin(self, clock: Clock) -> RestaurantAdmin:

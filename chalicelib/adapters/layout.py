@@ -21,6 +21,7 @@ IDEMPOTENCY_KEY = "idempotency_key"  # a client's Idempotency-Key on POST
 APPLIED_EVENT = "applied_event"  # "this event was counted" marker for daily totals
 STAFF_TOKEN = "staff_token"
 OCCUPANCY = "occupancy"  # covers held in one 15-minute grid cell
+STAFF_SESSION = "staff_session"  # a signed-in staff browser (expires by TTL)
 TIMELINE_STEP = "timeline_step"  # what the pipeline did for a reservation (30-day TTL)
 DAILY_SUMMARY = "daily_summary"
 
@@ -80,6 +81,10 @@ APPLIED_EVENT_SK = "SUMMARY"
 def staff_token_lookup_key(token_digest: str) -> dict[str, str]:
     """Where a staff token is found by its digest (on every staff request)."""
     return {PK: f"{_STAFF_TOKEN}#{token_digest}", SK: _STAFF_TOKEN}
+
+
+def staff_session_key(session_digest: str) -> dict[str, str]:
+    return {PK: f"STAFF_SESSION#{session_digest}", SK: "STAFF_SESSION"}
 
 
 def staff_token_sk(token_id: str = "") -> str:

@@ -262,6 +262,10 @@ class ReservationDesk:
     def decline(self, restaurant_id: str, reservation_id: str, reason: str | None) -> Reservation:
         return self._move(restaurant_id, reservation_id, Status.DECLINED, decline_reason=reason)
 
+    def today(self, restaurant_id: str) -> date:
+        """The date now at the restaurant."""
+        return self._clock().astimezone(self._restaurant(restaurant_id).zone).date()
+
     def day_sheet(
         self, restaurant_id: str, day: date, statuses: Iterable[Status] = ()
     ) -> list[Reservation]:

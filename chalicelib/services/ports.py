@@ -107,6 +107,30 @@ class StaffTokenStore(Protocol):
 
 
 @dataclass(frozen=True)
+class StaffSession:
+    """A signed-in browser of a restaurant's staff (the day view). It lasts until `expires_at`,
+    sign-out, or until what it came from is gone: one of `staff_emails` (the addresses the
+    sign-in link was sent to) removed from the restaurant, or its staff token revoked."""
+
+    session_digest: str  # the cookie's secret is never stored
+    restaurant_id: str
+    staff_emails: tuple[str, ...]
+    token_digest: str | None
+    csrf_token: str  # what the session's forms must send back
+    expires_at: datetime
+
+
+class StaffSessionStore(Protocol):
+    def add_session(self, session: StaffSession) -> None: ...
+
+    def get_session(self, session_digest: str) -> StaffSession | None:
+        """The session, also after `expires_at` (DynamoDB's TTL deletes it lazily)."""
+        ...
+
+    def end_session(self, session_digest: str) -> None: ...
+
+
+@dataclass(frozen=True)
 class TimelineStep:
     """One thing the pipeline did for a reservation: an event published, an email sent, an
     email attempt that failed. `at` is ISO 8601 UTC; `step_id` makes a repeat overwrite."""
@@ -140,6 +164,7 @@ class Stores:
     totals: DailyTotalStore
     staff_tokens: StaffTokenStore
     timeline: TimelineStore
+    sessions: StaffSessionStore
 
 
 class Mailer(Protocol):

@@ -10,7 +10,8 @@ from typing import Literal, Protocol
 
 from chalicelib.domain.errors import Forbidden, NotFound, Unauthenticated
 from chalicelib.domain.tokens import digest, same_digest
-from chalicelib.services.ports import StaffToken
+from chalicelib.services.ports import StaffSession, StaffToken
+from chalicelib.services.staff_sessions import StaffSessions
 from chalicelib.web.links import StaffLinkSigner
 from chalicelib.web.routes import MANAGE_TOKEN
 
@@ -21,6 +22,8 @@ class Access(Enum):
     STAFF = "staff"  # staff of the restaurant in the path, or an admin
     GUEST_OR_STAFF = "guest_or_staff"  # the reservation's manage token, or staff
     STAFF_LINK = "staff_link"  # a signed, expiring accept/decline link from a staff email
+    STAFF_SESSION = "staff_session"  # a signed-in staff browser (the day view); forms: CSRF
+    STAFF_SIGN_IN = "staff_sign_in"  # a signed, expiring sign-in link (starts a session)
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,8 @@ class Principal:
     restaurant_id: str | None = None
     token_id: str | None = None
     link_action: str | None = None  # what a signed staff link allows ("accept", "decline")
+    session: StaffSession | None = None  # the staff session of a signed-in browser
+    sign_in: tuple[str, str] | None = None  # a checked sign-in link's (staff, day)
 
     @property
     def actor(self) -> str:
@@ -45,6 +50,11 @@ class Credentials:
     link_action: str | None = None
     link_expires: str | None = None
     link_signature: str | None = None
+    link_staff: str | None = None
+    link_day: str | None = None
+    session: str | None = None  # the staff session cookie's secret
+    unsafe: bool = False  # a POST: a session's form must carry its CSRF token
+    csrf_token: str | None = None
 
 
 class AdminSecret(Protocol):
@@ -69,11 +79,13 @@ class Authenticator:
         staff_tokens: StaffTokenLookup,
         manage_tokens: ManageTokenLookup,
         staff_links: StaffLinkSigner | None = None,
+        sessions: StaffSessions | None = None,
     ) -> None:
         self._admin = admin
         self._staff_tokens = staff_tokens
         self._manage_tokens = manage_tokens
         self._staff_links = staff_links
+        self._sessions = sessions
 
     def authorize(
         self,
@@ -87,6 +99,10 @@ class Authenticator:
             return Principal("public")
         if access is Access.STAFF_LINK:
             return self._staff_link(credentials, restaurant_id, reservation_id)
+        if access is Access.STAFF_SESSION:
+            return self._staff_session(credentials, restaurant_id)
+        if access is Access.STAFF_SIGN_IN:
+            return self._sign_in_link(credentials, restaurant_id)
         bearer = _bearer(credentials.authorization)
         if access is Access.ADMIN:
             if bearer is not None and self._is_admin(bearer):
@@ -111,6 +127,29 @@ class Authenticator:
             credentials.link_signature,
         )
         return Principal("staff", restaurant_id, link_action=action)
+
+    def _sign_in_link(self, credentials: Credentials, restaurant_id: str | None) -> Principal:
+        if self._staff_links is None or restaurant_id is None:
+            raise Forbidden("this link is not valid")
+        self._staff_links.verify_sign_in(
+            restaurant_id,
+            credentials.link_staff,
+            credentials.link_day,
+            credentials.link_expires,
+            credentials.link_signature,
+        )
+        assert credentials.link_staff is not None and credentials.link_day is not None
+        return Principal(
+            "public", restaurant_id, sign_in=(credentials.link_staff, credentials.link_day)
+        )
+
+    def _staff_session(self, credentials: Credentials, restaurant_id: str | None) -> Principal:
+        if self._sessions is None or restaurant_id is None:
+            raise Forbidden("staff sessions are not available here")
+        session = self._sessions.current(credentials.session, restaurant_id)
+        if credentials.unsafe:
+            self._sessions.check_form(session, credentials.csrf_token)
+        return Principal("staff", restaurant_id, session=session)
 
     def _is_staff_token(self, bearer: str) -> bool:
         return self._staff_tokens.find_staff_token(digest(bearer)) is not None

@@ -53,6 +53,20 @@ class DaySheetQuery(BaseModel):
         return value
 
 
+class DayViewQuery(BaseModel):
+    """The staff day view's query: the day (default today) and what was just done."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    date: dt.date | None = None
+    notice: Annotated[str, Field(max_length=20)] | None = None
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _calendar_date(cls, value: Any) -> dt.date | None:
+        return None if value in (None, "") else _iso_date(value)
+
+
 class IssueStaffToken(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 

@@ -24,6 +24,7 @@ from chalicelib.domain.errors import (
 from chalicelib.web import routes
 from chalicelib.web.access import Access, Authenticator, Credentials, Principal
 from chalicelib.web.link_pages import person_error_page
+from chalicelib.web.session_cookie import SessionCookie
 from chalicelib.web.wording import message_for
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -116,11 +117,13 @@ class Api:
         app: Chalice,
         authenticator: Callable[[], Authenticator],
         restaurant_name: Callable[[str], str | None],
+        session_cookie: Callable[[], SessionCookie],
         max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self._app = app
         self._authenticator = authenticator
         self._restaurant_name = restaurant_name
+        self._session_cookie = session_cookie
         self._max_body_bytes = max_body_bytes
         self._principal: contextvars.ContextVar[Principal] = contextvars.ContextVar("principal")
 
@@ -177,16 +180,35 @@ class Api:
 
     def _authorize(self, access: Access, path: dict[str, str]) -> Principal:
         query = self._query()
+        session: dict[str, Any] = {}
+        if access is Access.STAFF_SESSION:
+            unsafe = self._request().method not in ("GET", "HEAD")
+            session = {
+                "session": self.session_secret(),
+                "unsafe": unsafe,
+                "csrf_token": self.form().get(routes.CSRF_FIELD) if unsafe else None,
+            }
         credentials = Credentials(
+            **session,
             authorization=self._request().headers.get("authorization"),
             manage_token=query.get(routes.MANAGE_TOKEN),
             link_action=query.get(routes.LINK_ACTION),
             link_expires=query.get(routes.LINK_EXPIRES),
             link_signature=query.get(routes.LINK_SIGNATURE),
+            link_staff=query.get(routes.LINK_STAFF),
+            link_day=query.get(routes.LINK_DAY),
         )
         return self._authenticator().authorize(
             access, credentials, path.get("restaurant_id"), path.get("reservation_id")
         )
+
+    def session_secret(self) -> str | None:
+        """The staff session cookie's secret, if the request carries one."""
+        return self._session_cookie().read(self._request().headers.get("cookie"))
+
+    @property
+    def session_cookie(self) -> SessionCookie:
+        return self._session_cookie()
 
     @property
     def principal(self) -> Principal:

@@ -124,7 +124,7 @@ def person_error_page(
     """The error page for someone who followed an email link (`message` is the API's)."""
     if status in (400, 413, 415, 422):
         text = _UNREADABLE
-    elif access is Access.STAFF_LINK:
+    elif access in (Access.STAFF_LINK, Access.STAFF_SESSION, Access.STAFF_SIGN_IN):
         text = message  # the staff link's own words (chalicelib.web.links) are written for people
     else:
         text = _GUEST_WORDS.get(status, message)

@@ -110,6 +110,9 @@ class StaffLinkSigner:
         return self._clock()
 
 
+TOKEN_LINK = "token."  # a sign-in link's `staff` for a staff token: "token.<token_id>"
+
+
 def recipients_digest(addresses: Iterable[str]) -> str:
     """Names a set of staff addresses in a link without writing them into the URL."""
     joined = "\n".join(sorted({a.strip().lower() for a in addresses}))
@@ -151,7 +154,16 @@ class StaffLinks:
     ) -> str:
         """A signed link that signs the people it was sent to (`recipients`, staff addresses)
         in to the restaurant's day view, opening on `day`; it works for `valid_for`."""
-        staff = recipients_digest(recipients)
+        return self._sign_in_url(restaurant_id, recipients_digest(recipients), day, valid_for)
+
+    def day_view_for_token(
+        self, restaurant_id: str, token_id: str, day: date, valid_for: timedelta
+    ) -> str:
+        """A sign-in link for the holder of a staff token (e.g. the host stand's tablet): its
+        sessions end when the token is revoked."""
+        return self._sign_in_url(restaurant_id, TOKEN_LINK + token_id, day, valid_for)
+
+    def _sign_in_url(self, restaurant_id: str, staff: str, day: date, valid_for: timedelta) -> str:
         until = int((self._signer.now() + valid_for).timestamp())
         query = urlencode(
             {

@@ -20,6 +20,7 @@ LINK_SIGNATURE = "signature"
 LINK_STAFF = "staff"  # ?staff=&day=&expires=&signature=: a signed staff sign-in link
 LINK_DAY = "day"
 CREDENTIALS = (MANAGE_TOKEN, LINK_ACTION, LINK_EXPIRES, LINK_SIGNATURE, LINK_STAFF)
+CSRF_FIELD = "csrf_token"  # the hidden field of every form of a staff session
 CANCEL_STEP = "step"  # ?step=cancel on the manage page: the question before cancelling
 
 

@@ -28,8 +28,11 @@ if TYPE_CHECKING:
     from chalicelib.adapters.publisher import StreamRelay
     from chalicelib.domain.events import BusinessEvent
     from chalicelib.services.notifications import DailySummaries
+    from chalicelib.services.staff_sessions import StaffSessions
     from chalicelib.services.timeline import Timelines
     from chalicelib.web.links import StaffLinks, StaffLinkSigner
+    from chalicelib.web.session_cookie import SessionCookie
+    from chalicelib.web.staff_pages import StaffDayPages
 
 _KEPT = frozenset({"settings", "session", "_clients"})
 # An SQS batch handler: (Lambda event, context) -> partial batch response.
@@ -118,6 +121,36 @@ class Wiring:
             staff_tokens=self.stores.staff_tokens,
             manage_tokens=self.reservation_desk,
             staff_links=self.staff_link_signer,
+            sessions=self.staff_sessions,
+        )
+
+    @cached_property
+    def staff_sessions(self) -> StaffSessions:
+        from chalicelib.services.staff_sessions import StaffSessions
+
+        return StaffSessions(
+            self.stores.sessions,
+            self.stores.restaurants,
+            self.stores.staff_tokens,
+        )
+
+    @cached_property
+    def session_cookie(self) -> SessionCookie:
+        """Secure (and `__Host-`) wherever the API is served over HTTPS: every stage but local."""
+        from chalicelib.web.session_cookie import SessionCookie
+
+        return SessionCookie(secure=self._public_base_url.startswith("https://"))
+
+    @cached_property
+    def staff_day_pages(self) -> StaffDayPages:
+        from chalicelib.web.staff_pages import StaffDayPages
+
+        return StaffDayPages(
+            self.reservation_desk,
+            self.restaurant_admin,
+            self.daily_summaries,
+            self.staff_sessions,
+            self.session_cookie,
         )
 
     @property

@@ -1,0 +1,260 @@
+"""The staff day view and its sign-in: a restaurant's bookings of one day on a phone during
+service. Pending requests first, each with Accept and Decline; then every booking by time; the
+day's totals; other days one tap away.
+
+No passwords: every staff email carries a signed link ("Open today's bookings"). Opening it
+shows one button; pressing it starts a session (an HttpOnly, SameSite=Strict cookie) and
+opens the day. The button is there because mail scanners open links, and because a cookie set
+on a cross-site navigation's redirect would not be sent back under SameSite=Strict.
+
+Redirects use relative URLs, so they hold under API Gateway's stage prefix (`/api/...`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from html import escape
+from urllib.parse import urlencode
+
+from chalice.app import Response
+
+from chalicelib.domain.errors import InvalidTransition
+from chalicelib.domain.reservations import DeclineReservation, Reservation, Status
+from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
+from chalicelib.services.notifications import DailySummaries
+from chalicelib.services.ports import StaffSession
+from chalicelib.services.staff_sessions import StaffSessions
+from chalicelib.web.pages import page
+from chalicelib.web.routes import CSRF_FIELD
+from chalicelib.web.session_cookie import SessionCookie
+
+NOTICES = {
+    "accepted": "Accepted. The guest will receive a confirmation by email.",
+    "declined": "Declined. The guest will be told by email.",
+    "unchanged": "That request had already been answered: nothing was changed.",
+}
+_BADGE = {s: f"status status-{s.value.lower()}" for s in Status}
+_SHORT_STATUS = {
+    Status.PENDING: "Waiting for an answer",
+    Status.ACCEPTED: "Accepted",
+    Status.DECLINED: "Declined",
+    Status.CANCELLED: "Cancelled",
+}
+
+
+def redirect(location: str, set_cookie: str | None = None) -> Response:
+    headers: dict[str, str | list[str]] = {"Location": location, "Content-Type": "text/plain"}
+    if set_cookie:
+        headers["Set-Cookie"] = set_cookie
+    return Response(body="", status_code=303, headers=headers)
+
+
+class StaffDayPages:
+    def __init__(
+        self,
+        desk: ReservationDesk,
+        restaurants: RestaurantAdmin,
+        summaries: DailySummaries,
+        sessions: StaffSessions,
+        cookie: SessionCookie,
+    ) -> None:
+        self._desk = desk
+        self._restaurants = restaurants
+        self._summaries = summaries
+        self._sessions = sessions
+        self._cookie = cookie
+
+    # -- sign-in and sign-out ------------------------------------------------------------
+
+    def sign_in_page(self, restaurant_id: str, has_link: bool) -> Response:
+        """A sign-in link opened: one button that starts the session (the form posts back to
+        the same URL, link and all)."""
+        name = self._restaurants.get(restaurant_id).name
+        if not has_link:
+            return self.ask_for_link_page(restaurant_id)
+        body = (
+            "<p>This link signs you in to the restaurant's bookings on this device for 12 "
+            "hours.</p>"
+            '<form method="post"><button type="submit">Open the bookings</button></form>'
+        )
+        return page("Staff sign-in", body, name)
+
+    def sign_in(self, restaurant_id: str, link: tuple[str, str]) -> Response:
+        """Starts a session from a checked sign-in link (staff, day) and opens its day."""
+        secret, _, opens_on = self._sessions.start(restaurant_id, *link)
+        return redirect(_day_href("../staff", opens_on), self._cookie.set(secret))
+
+    def ask_for_link_page(self, restaurant_id: str, status: int = 200) -> Response:
+        """Where staff without a link land (this page asks for one by email)."""
+        name = self._restaurants.get(restaurant_id).name
+        body = (
+            "<p>Open “Open today's bookings” in any recent staff email from this service: it "
+            "signs you in on this device.</p>"
+        )
+        return page("Staff sign-in", body, name, status)
+
+    def sign_out(self, session_secret: str | None) -> Response:
+        self._sessions.end(session_secret)
+        response = page(
+            "Signed out",
+            "<p>You are signed out on this device. To see the bookings again, open the link "
+            "in a staff email.</p>",
+            None,
+        )
+        response.headers["Set-Cookie"] = self._cookie.clear()
+        return response
+
+    # -- the day view --------------------------------------------------------------------
+
+    def day(
+        self, restaurant_id: str, session: StaffSession, day: date | None, notice: str | None
+    ) -> Response:
+        restaurant = self._restaurants.get(restaurant_id)
+        today = self._desk.today(restaurant_id)
+        day = day or today
+        reservations = self._desk.day_sheet(restaurant_id, day)
+        pending = [r for r in reservations if r.status is Status.PENDING]
+        totals = self._summaries.of(restaurant_id, day)
+        parts = [
+            f'<p class="notice" role="status">{escape(NOTICES[notice])}</p>'
+            if notice in NOTICES
+            else "",
+            _day_nav(day, today),
+            _totals(totals, restaurant.capacity),
+            f'<h2 id="pending">Waiting for an answer ({len(pending)})</h2>',
+            "".join(_pending_card(r, session, day) for r in pending)
+            or '<p class="muted">No requests waiting.</p>',
+            f'<h2 id="all">All bookings ({len(reservations)})</h2>',
+            _table(reservations) if reservations else '<p class="muted">No bookings.</p>',
+            _sign_out_form(session),
+        ]
+        title = "Bookings, " + _long_date(day) + (" (today)" if day == today else "")
+        return page(title, "".join(parts), restaurant.name)
+
+    def act(self, restaurant_id: str, fields: dict[str, str]) -> Response:
+        """Accept or decline from the day view, then back to the day (post/redirect/get)."""
+        reservation_id = fields.get("reservation_id", "")
+        action = fields.get("action")
+        reservation = self._desk.get(restaurant_id, reservation_id)
+        try:
+            if action == "accept":
+                self._desk.accept(restaurant_id, reservation_id)
+                notice = "accepted"
+            elif action == "decline":
+                reason = DeclineReservation(reason=fields.get("reason") or None).reason
+                self._desk.decline(restaurant_id, reservation_id, reason)
+                notice = "declined"
+            else:
+                notice = "unchanged"
+        except InvalidTransition:
+            notice = "unchanged"
+        query = {"date": reservation.local_date.isoformat(), "notice": notice}
+        return redirect("staff?" + urlencode(query))
+
+
+def _day_href(base: str, day: date) -> str:
+    return f"{base}?{urlencode({'date': day.isoformat()})}"
+
+
+def _long_date(day: date) -> str:
+    return day.strftime("%A %-d %B %Y")
+
+
+def _day_nav(day: date, today: date) -> str:
+    previous, following = day - timedelta(days=1), day + timedelta(days=1)
+    links = [
+        _day_link(previous, "← " + previous.strftime("%a %-d %b")),
+        _day_link(today, "Today") if day != today else "",
+        _day_link(following, following.strftime("%a %-d %b") + " →"),
+    ]
+    pick = (
+        '<form method="get" class="pick-day"><label for="date">Another day</label> '
+        f'<input type="date" id="date" name="date" value="{day.isoformat()}" required> '
+        '<button type="submit" class="secondary">Show</button></form>'
+    )
+    return f'<nav class="days" aria-label="Other days">{"".join(links)}</nav>{pick}'
+
+
+def _day_link(day: date, text: str) -> str:
+    return f'<a href="{escape(_day_href("staff", day))}">{escape(text)}</a>'
+
+
+def _totals(totals: dict[str, int | str], capacity: int) -> str:
+    rows = [
+        ("Covers booked", f"{totals['covers_booked']} (capacity {capacity} at a time)"),
+        ("Requests", str(totals["requested"])),
+        ("Waiting", str(totals["pending"])),
+        ("Accepted", str(totals["accepted"])),
+        ("Declined", str(totals["declined"])),
+        ("Cancelled", str(totals["cancelled"])),
+    ]
+    items = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in rows)
+    return f'<h2 id="totals">The day\'s totals</h2><dl class="totals">{items}</dl>'
+
+
+def _guests(n: int) -> str:
+    return "1 guest" if n == 1 else f"{n} guests"
+
+
+def _contact(reservation: Reservation) -> str:
+    guest = reservation.guest
+    parts = [f'<a href="mailto:{escape(str(guest.email))}">{escape(str(guest.email))}</a>']
+    if guest.phone:
+        parts.append(f'<a href="tel:{escape(guest.phone)}">{escape(guest.phone)}</a>')
+    return " · ".join(parts)
+
+
+def _pending_card(reservation: Reservation, session: StaffSession, day: date) -> str:
+    rid = escape(reservation.id)
+    when = reservation.starts_at.strftime("%H:%M")
+    heading = f"{when} · {reservation.guest.name} · {_guests(reservation.party_size)}"
+    notes = f"<p>Notes: {escape(reservation.notes)}</p>" if reservation.notes else ""
+    hidden = (
+        f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(session.csrf_token)}">'
+        f'<input type="hidden" name="reservation_id" value="{rid}">'
+    )
+    accept = (
+        f'<form method="post">{hidden}<input type="hidden" name="action" value="accept">'
+        f'<button type="submit">Accept {escape(when)} {escape(reservation.guest.name)}</button>'
+        "</form>"
+    )
+    decline = (
+        f'<form method="post">{hidden}<input type="hidden" name="action" value="decline">'
+        f'<label for="reason-{rid}">Reason for the guest (optional)</label>'
+        f'<textarea id="reason-{rid}" name="reason" rows="2" maxlength="500"></textarea>'
+        f'<button type="submit" class="secondary">Decline {escape(when)} '
+        f"{escape(reservation.guest.name)}</button></form>"
+    )
+    return (
+        f'<article class="request" aria-labelledby="r-{rid}"><h3 id="r-{rid}">'
+        f"{escape(heading)}</h3><p>{_contact(reservation)}</p>{notes}{accept}{decline}</article>"
+    )
+
+
+def _table(reservations: list[Reservation]) -> str:
+    rows = "".join(
+        "<tr>"
+        f"<td>{escape(r.starts_at.strftime('%H:%M'))}</td>"
+        f"<td>{escape(r.guest.name)}</td>"
+        f"<td>{r.party_size}</td>"
+        f'<td><span class="{_BADGE[r.status]}">{escape(_SHORT_STATUS[r.status])}</span></td>'
+        f"<td>{_contact(r)}</td>"
+        f"<td>{escape(r.notes or '')}</td>"
+        "</tr>"
+        for r in reservations
+    )
+    head = (
+        '<tr><th scope="col">Time</th><th scope="col">Guest</th><th scope="col">Party</th>'
+        '<th scope="col">Status</th><th scope="col">Contact</th><th scope="col">Notes</th></tr>'
+    )
+    return (
+        f'<div class="table-wrap"><table><thead>{head}</thead><tbody>{rows}</tbody></table></div>'
+    )
+
+
+def _sign_out_form(session: StaffSession) -> str:
+    return (
+        '<form method="post" action="staff/sign-out" class="sign-out">'
+        f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(session.csrf_token)}">'
+        '<button type="submit" class="secondary">Sign out</button></form>'
+    )
