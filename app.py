@@ -7,7 +7,6 @@ import os
 import sys
 import time
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -16,6 +15,7 @@ from chalice.app import Chalice, CloudWatchEvent, DynamoDBEvent, Request, Respon
 from chalicelib.domain.reservations import DeclineReservation, RequestReservation
 from chalicelib.domain.restaurants import NewRestaurant, RestaurantSettings
 from chalicelib.services import correlation
+from chalicelib.services.staff_sessions import SIGN_IN_LINK_LIFETIME
 from chalicelib.web import routes
 from chalicelib.web.access import Access
 from chalicelib.web.api_models import (
@@ -59,7 +59,6 @@ STAFF_NOTIFICATION_QUEUE = os.environ.get(
     "STAFF_NOTIFICATION_QUEUE", "reservations-local-staff-notifications"
 )
 FORM = ["application/x-www-form-urlencoded"]
-SIGN_IN_LINK_LIFETIME = timedelta(minutes=15)
 CORRELATION_HEADER = "X-Correlation-Id"
 
 
@@ -156,6 +155,7 @@ def staff_sign_in_link(restaurant_id: str) -> Response:
     desk, links = bootstrap.wiring().reservation_desk, bootstrap.wiring().staff_links
     today = desk.today(restaurant_id)
     url = links.day_view_for_token(restaurant_id, token_id, today, SIGN_IN_LINK_LIFETIME)
+    # The link is the credential: short-lived, and only ever shown to the token's holder.
     return Response({"sign_in_url": url}, status_code=201)
 
 
@@ -309,6 +309,14 @@ def staff_sign_in(restaurant_id: str) -> Response:
     link = api.principal.sign_in
     assert link is not None  # Access.STAFF_SIGN_IN
     return bootstrap.wiring().staff_day_pages.sign_in(restaurant_id, link)
+
+
+@app.route(routes.STAFF_SIGN_IN_LINK, methods=["POST"], content_types=FORM)
+@api.guard(Access.PUBLIC, html=True)
+def staff_sign_in_link_request(restaurant_id: str) -> Response:
+    """The sign-in page's form: a link by email for a listed staff address; the same answer
+    whether or not the address is listed."""
+    return bootstrap.wiring().staff_day_pages.request_link(restaurant_id, api.form())
 
 
 @app.route(routes.STAFF_SIGN_OUT, methods=["POST"], content_types=FORM)

@@ -24,6 +24,7 @@ from chalice.app import DynamoDBEventConfig
 from chalicelib.adapters.dynamodb import dynamo_stores
 from chalicelib.adapters.stream import UnreadableRecord, event_from_record
 from chalicelib.domain.booking_rules import seatings
+from chalicelib.domain.events import StaffSignInRequested
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.restaurants import NewRestaurant
 from chalicelib.domain.tokens import digest
@@ -82,6 +83,8 @@ class ReservationsApp:
             return f"{record['eventName']} unreadable reservation record", None
         if event is None:
             return f"{record['eventName']} (no business event)", None
+        if isinstance(event, StaffSignInRequested):
+            return f"{record['eventName']} staff sign-in link requested", None
         state = event.reservation
         return f"{record['eventName']} reservation {state.status.value}", state.id
 

@@ -18,6 +18,7 @@ from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
 from chalicelib.services.ports import (
     IdempotencyKeyTaken,
     IdempotencyRecord,
+    SignInRequest,
     StaffSession,
     StaffToken,
     Stores,
@@ -163,6 +164,8 @@ class InMemoryTimeline:
 class InMemoryStaffSessions:
     def __init__(self) -> None:
         self.sessions: dict[str, StaffSession] = {}
+        self.sign_in_requests: list[SignInRequest] = []
+        self.per_hour: defaultdict[tuple[str, str, int], int] = defaultdict(int)
 
     def add_session(self, session: StaffSession) -> None:
         self.sessions[session.session_digest] = session
@@ -172,6 +175,14 @@ class InMemoryStaffSessions:
 
     def end_session(self, session_digest: str) -> None:
         self.sessions.pop(session_digest, None)
+
+    def add_sign_in_request(self, request: SignInRequest, per_hour: int) -> bool:
+        hour = (request.restaurant_id, request.email.lower(), request.requested_at.hour)
+        if self.per_hour[hour] >= per_hour:
+            return False
+        self.per_hour[hour] += 1
+        self.sign_in_requests.append(request)
+        return True
 
 
 @dataclass

@@ -8,17 +8,19 @@ import contextvars
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from chalicelib.adapters.dynamodb.table import utc_text
 from chalicelib.adapters.layout import PK, SK, consumer_idempotency_pk
-from chalicelib.domain.events import BusinessEvent, event_from_bus
+from chalicelib.domain.events import Event
 from chalicelib.services.ports import Metrics, NoMetrics, TimelineStep, TimelineStore
+
+E = TypeVar("E", bound=Event)
 
 IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600
 
 
-class OncePerEvent:
+class OncePerEvent(Generic[E]):
     """Runs `work` once per `detail.event_id` (Powertools idempotency on the service's table).
 
     A redelivered event returns the first run's result without running again; a run that
@@ -29,7 +31,8 @@ class OncePerEvent:
     def __init__(
         self,
         consumer: str,
-        work: Callable[[BusinessEvent], dict[str, str]],
+        work: Callable[[E], dict[str, str]],
+        read: Callable[[dict[str, Any]], E],
         dynamodb_client: Any,
         table_name: str,
         timeline: TimelineStore | None = None,
@@ -65,7 +68,7 @@ class OncePerEvent:
         )
         def run(envelope: dict[str, Any]) -> dict[str, Any]:
             self._ran.set(True)  # Powertools calls this only for an event not seen before
-            return {"result": work(event_from_bus(envelope))}
+            return {"result": work(read(envelope))}
 
         self._run = run
         self._timeline = timeline

@@ -1,6 +1,7 @@
 """The single table's item layout, in one place: key attributes, key shapes and the `entity`
 marker every item carries. The store writes items by it, the stream decoder and the mapping's
-filter read reservation changes by it, the idempotency records use its keys.
+filter read reservation changes and sign-in requests by it, the idempotency records use its
+keys.
 
 Kept free of boto3, so the app's import (which builds the mapping's filter) stays light.
 """
@@ -14,7 +15,7 @@ ENTITY = "entity"
 # The day index (infra/resources.yaml): a restaurant's reservations of one local date by time.
 DAY_INDEX, DAY_PK, DAY_SK = "GSI1", "GSI1PK", "GSI1SK"
 
-# What `entity` says an item is. Only reservations become business events.
+# What `entity` says an item is. Only reservations (and sign-in requests) become events.
 RESERVATION = "reservation"
 RESTAURANT = "restaurant"
 IDEMPOTENCY_KEY = "idempotency_key"  # a client's Idempotency-Key on POST
@@ -22,6 +23,9 @@ APPLIED_EVENT = "applied_event"  # "this event was counted" marker for daily tot
 STAFF_TOKEN = "staff_token"
 OCCUPANCY = "occupancy"  # covers held in one 15-minute grid cell
 STAFF_SESSION = "staff_session"  # a signed-in staff browser (expires by TTL)
+# A sign-in link asked for by email: inserted, it becomes a StaffSignInRequested event.
+STAFF_SIGN_IN_REQUEST = "staff_sign_in_request"
+SIGN_IN_LIMIT = "sign_in_limit"  # sign-in links sent to one address in one hour
 TIMELINE_STEP = "timeline_step"  # what the pipeline did for a reservation (30-day TTL)
 DAILY_SUMMARY = "daily_summary"
 
@@ -85,6 +89,14 @@ def staff_token_lookup_key(token_digest: str) -> dict[str, str]:
 
 def staff_session_key(session_digest: str) -> dict[str, str]:
     return {PK: f"STAFF_SESSION#{session_digest}", SK: "STAFF_SESSION"}
+
+
+def sign_in_request_key(request_id: str) -> dict[str, str]:
+    return {PK: f"STAFF_SIGN_IN#{request_id}", SK: "STAFF_SIGN_IN"}
+
+
+def sign_in_limit_key(restaurant_id: str, address_digest: str, hour: str) -> dict[str, str]:
+    return {PK: f"SIGN_IN_LIMIT#{restaurant_id}#{address_digest}", SK: hour}
 
 
 def staff_token_sk(token_id: str = "") -> str:

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamodb.table import utc_text
 from chalicelib.adapters.stream import UnreadableRecord, event_from_record
-from chalicelib.domain.events import SOURCE, BusinessEvent
+from chalicelib.domain.events import SOURCE, BusinessEvent, Event, ordering_key
 from chalicelib.services.ports import Metrics, NoMetrics, TimelineStep, TimelineStore
 
 MAX_ENTRIES_PER_CALL = 10
@@ -42,7 +42,7 @@ class EventPublisher:
         self._base_delay = base_delay
         self._sleep = sleep
 
-    def publish_call(self, events: Sequence[BusinessEvent]) -> list[BusinessEvent]:
+    def publish_call(self, events: Sequence[Event]) -> list[Event]:
         """Publish up to 10 events; returns those still failed after the retries."""
         assert len(events) <= MAX_ENTRIES_PER_CALL
         pending = list(events)
@@ -61,7 +61,7 @@ class EventPublisher:
                 return []
         return pending
 
-    def _entry(self, event: BusinessEvent) -> dict[str, Any]:
+    def _entry(self, event: Event) -> dict[str, Any]:
         return {
             "Source": SOURCE,
             "DetailType": event.detail_type,
@@ -74,7 +74,7 @@ class EventPublisher:
 @dataclass(frozen=True)
 class _Pending:
     sequence_number: str
-    event: BusinessEvent
+    event: Event
 
 
 def calls(items: Iterable[_Pending]) -> Iterator[list[_Pending]]:
@@ -82,7 +82,7 @@ def calls(items: Iterable[_Pending]) -> Iterator[list[_Pending]]:
     batch: list[_Pending] = []
     for item in items:
         if len(batch) == MAX_ENTRIES_PER_CALL or any(
-            p.event.reservation.id == item.event.reservation.id for p in batch
+            ordering_key(p.event) == ordering_key(item.event) for p in batch
         ):
             yield batch
             batch = []
@@ -142,7 +142,9 @@ class StreamRelay:
                     "event " + outcome,
                     event_id=item.event.event_id,
                     detail_type=item.event.detail_type,
-                    reservation_id=item.event.reservation.id,
+                    reservation_id=item.event.reservation.id
+                    if isinstance(item.event, BusinessEvent)
+                    else None,
                     sequence_number=item.sequence_number,
                     correlation_id=item.event.correlation_id,
                 )
@@ -154,10 +156,11 @@ class StreamRelay:
                 return _resume_at(first.sequence_number)
         return _resume_at(stop_at) if stop_at else {"batchItemFailures": []}
 
-    def _record(self, published: list[BusinessEvent]) -> None:
-        """Each published event as a step on its reservation's timeline (best effort: the
-        events are out; a lost step never holds up the stream)."""
-        if self._timeline is None or not published:
+    def _record(self, published: list[Event]) -> None:
+        """Each published reservation event as a step on its reservation's timeline (best
+        effort: the events are out; a lost step never holds up the stream)."""
+        reservation_events = [e for e in published if isinstance(e, BusinessEvent)]
+        if self._timeline is None or not reservation_events:
             return
         at = utc_text(datetime.now(UTC))
         steps = [
@@ -175,7 +178,7 @@ class StreamRelay:
                     "correlation_id": e.correlation_id or "",
                 },
             )
-            for e in published
+            for e in reservation_events
         ]
         try:
             self._timeline.add_steps(steps)

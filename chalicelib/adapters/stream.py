@@ -1,8 +1,9 @@
 """Reads DynamoDB stream records (as Lambda delivers them) into business events.
 
 Reads items by `adapters.layout`, the one description of the table's item layout. Items other than
-reservations (occupancy counters, idempotency keys, staff tokens, restaurants, aggregates)
-never produce events; the event source mapping filters them out too.
+reservations and staff sign-in requests (occupancy counters, idempotency keys, staff tokens,
+sessions, restaurants, aggregates) never produce events; the event source mapping filters them
+out too.
 """
 
 from __future__ import annotations
@@ -11,8 +12,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.adapters.layout import ENTITY, RESERVATION
-from chalicelib.domain.events import BusinessEvent, ReservationImage, event_for_change
+from chalicelib.adapters.layout import ENTITY, RESERVATION, STAFF_SIGN_IN_REQUEST
+from chalicelib.domain.events import (
+    Event,
+    ReservationImage,
+    event_for_change,
+    sign_in_requested,
+)
 
 _IMAGE_FIELDS = tuple(ReservationImage.model_fields)
 
@@ -28,8 +34,16 @@ def is_reservation_change(record: dict[str, Any]) -> bool:
     return record.get("eventName") in {"INSERT", "MODIFY"} and entity == RESERVATION
 
 
-def event_from_record(record: dict[str, Any]) -> BusinessEvent | None:
-    """The business event a stream record carries, None when it carries none."""
+def is_sign_in_request(record: dict[str, Any]) -> bool:
+    """The code's own check of event_sources.SIGN_IN_REQUESTS_PATTERN."""
+    entity = record.get("dynamodb", {}).get("NewImage", {}).get(ENTITY, {}).get("S")
+    return record.get("eventName") == "INSERT" and entity == STAFF_SIGN_IN_REQUEST
+
+
+def event_from_record(record: dict[str, Any]) -> Event | None:
+    """The event a stream record carries, None when it carries none."""
+    if is_sign_in_request(record):
+        return _sign_in_request(record)
     if not is_reservation_change(record):
         return None
     images = record["dynamodb"]
@@ -42,6 +56,24 @@ def event_from_record(record: dict[str, Any]) -> BusinessEvent | None:
             f"stream record {sequence} is not a readable reservation: {error}"
         ) from error
     return event_for_change(before, after)
+
+
+def _sign_in_request(record: dict[str, Any]) -> Event:
+    image = record["dynamodb"]["NewImage"]
+    try:
+        values = {name: _value(image[name]) for name in ("request_id", "restaurant_id", "email")}
+        return sign_in_requested(
+            str(values["request_id"]),
+            str(values["restaurant_id"]),
+            str(values["email"]),
+            str(_value(image["requested_at"])),
+            _value(image["correlation_id"]) if "correlation_id" in image else None,
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        sequence = record["dynamodb"].get("SequenceNumber", "?")
+        raise UnreadableRecord(
+            f"stream record {sequence} is not a readable sign-in request: {error}"
+        ) from error
 
 
 def _image(item: dict[str, Any]) -> ReservationImage:

@@ -119,3 +119,52 @@ def event_for_change(
         # Already validated; serialised as a ReservationState (without version, updated_at).
         reservation=image,
     )
+
+
+class StaffSignInRequested(BaseModel):
+    """Someone asked, on the sign-in page, for a link for an address on a restaurant's staff
+    list (asked for an unlisted address, nothing is written and nothing happens). Not about a
+    reservation: the staff-notification consumer emails the link."""
+
+    model_config = ConfigDict(frozen=True)
+
+    detail_type: ClassVar[str] = "StaffSignInRequested"
+
+    event_id: str
+    schema_version: int = SCHEMA_VERSION
+    occurred_at: str
+    restaurant_id: str
+    email: str  # the listed staff address the link goes to
+    correlation_id: str | None = None
+
+
+def sign_in_requested(
+    request_id: str, restaurant_id: str, email: str, at: str, correlation_id: str | None
+) -> StaffSignInRequested:
+    """The event of one stored sign-in request (its id derived from the request's, so a stream
+    record read twice yields the same event)."""
+    return StaffSignInRequested(
+        event_id=str(uuid.uuid5(_EVENT_NAMESPACE, f"sign-in/{request_id}")),
+        occurred_at=at,
+        restaurant_id=restaurant_id,
+        email=email,
+        correlation_id=correlation_id,
+    )
+
+
+# What the stream relay publishes; the staff queue carries both kinds.
+Event = BusinessEvent | StaffSignInRequested
+
+
+def ordering_key(event: Event) -> str:
+    """Events with the same key must reach the bus in stream order (one per PutEvents call)."""
+    if isinstance(event, StaffSignInRequested):
+        return f"sign-in/{event.event_id}"
+    return event.reservation.id
+
+
+def staff_event_from_bus(envelope: dict[str, object]) -> Event:
+    """A reservation event, or a sign-in request (the staff queue's two kinds)."""
+    if envelope.get("detail-type") == StaffSignInRequested.detail_type:
+        return StaffSignInRequested.model_validate(envelope["detail"])
+    return event_from_bus(envelope)

@@ -129,6 +129,20 @@ class StaffSessionStore(Protocol):
 
     def end_session(self, session_digest: str) -> None: ...
 
+    def add_sign_in_request(self, request: SignInRequest, per_hour: int) -> bool:
+        """Store a request for a sign-in link (it becomes an event, then an email), unless
+        `per_hour` were already asked for this address in this hour: then False."""
+        ...
+
+
+@dataclass(frozen=True)
+class SignInRequest:
+    request_id: str
+    restaurant_id: str
+    email: str  # an address on the restaurant's staff list
+    requested_at: datetime
+    correlation_id: str | None = None
+
 
 @dataclass(frozen=True)
 class TimelineStep:

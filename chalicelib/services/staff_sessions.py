@@ -14,10 +14,13 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from chalicelib.domain.errors import Forbidden, Unauthenticated
+from chalicelib.domain.ids import new_id
 from chalicelib.domain.tokens import digest
+from chalicelib.services import correlation
 from chalicelib.services.booking import Clock, find_restaurant, utc_now
 from chalicelib.services.ports import (
     RestaurantStore,
+    SignInRequest,
     StaffSession,
     StaffSessionStore,
     StaffTokenStore,
@@ -25,6 +28,8 @@ from chalicelib.services.ports import (
 from chalicelib.web.links import NOT_VALID, TOKEN_LINK, recipients_digest
 
 SESSION_LENGTH = timedelta(hours=12)  # a day's service, then a fresh link
+SIGN_IN_LINK_LIFETIME = timedelta(minutes=30)  # a link asked for on the sign-in page
+SIGN_IN_LINKS_PER_HOUR = 3  # per address: the page cannot be used to flood an inbox
 
 NOT_SIGNED_IN = (
     "You are not signed in. Open “Open today's bookings” in a recent staff email, or ask for "
@@ -86,6 +91,25 @@ class StaffSessions:
         )
         self._sessions.add_session(session)
         return secret, session, opens_on
+
+    def request_link(self, restaurant_id: str, email: str) -> None:
+        """Someone asks for a sign-in link for `email`. Only an address on the restaurant's
+        staff list gets one (through the stream: see `StaffSignInRequested`), at most
+        SIGN_IN_LINKS_PER_HOUR an hour; the caller learns nothing either way."""
+        restaurant = find_restaurant(self._restaurants, restaurant_id)
+        address = email.strip().lower()
+        if address not in {str(a).lower() for a in restaurant.staff_emails}:
+            return
+        self._sessions.add_sign_in_request(
+            SignInRequest(
+                request_id=new_id(),
+                restaurant_id=restaurant_id,
+                email=address,
+                requested_at=self._clock(),
+                correlation_id=correlation.current(),
+            ),
+            per_hour=SIGN_IN_LINKS_PER_HOUR,
+        )
 
     def current(self, secret: str | None, restaurant_id: str) -> StaffSession:
         """The session a cookie holds, for this restaurant: Unauthenticated when there is none

@@ -11,6 +11,7 @@ MANAGE = RESERVATION + "/manage"  # the guest's page behind the manage link
 BOOK = RESTAURANT + "/book"  # the guest's booking page
 STAFF_DAY = RESTAURANT + "/staff"  # the staff day view (?date=YYYY-MM-DD), behind a session
 STAFF_SIGN_IN = RESTAURANT + "/staff/sign-in"  # signed link -> a session; or ask for a link
+STAFF_SIGN_IN_LINK = RESTAURANT + "/staff/sign-in-link"  # ask for a sign-in link by email
 STAFF_SIGN_OUT = RESTAURANT + "/staff/sign-out"
 
 MANAGE_TOKEN = "token"  # ?token=: a reservation's manage token

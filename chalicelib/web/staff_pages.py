@@ -17,13 +17,14 @@ from html import escape
 from urllib.parse import urlencode
 
 from chalice.app import Response
+from pydantic import BaseModel, ConfigDict, EmailStr, ValidationError
 
 from chalicelib.domain.errors import InvalidTransition
 from chalicelib.domain.reservations import DeclineReservation, Reservation, Status
 from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
 from chalicelib.services.notifications import DailySummaries
 from chalicelib.services.ports import StaffSession
-from chalicelib.services.staff_sessions import StaffSessions
+from chalicelib.services.staff_sessions import SIGN_IN_LINK_LIFETIME, StaffSessions
 from chalicelib.web.pages import page
 from chalicelib.web.routes import CSRF_FIELD
 from chalicelib.web.session_cookie import SessionCookie
@@ -40,6 +41,12 @@ _SHORT_STATUS = {
     Status.DECLINED: "Declined",
     Status.CANCELLED: "Cancelled",
 }
+
+
+class SignInLinkRequest(BaseModel):
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    email: EmailStr
 
 
 def redirect(location: str, set_cookie: str | None = None) -> Response:
@@ -84,14 +91,49 @@ class StaffDayPages:
         secret, _, opens_on = self._sessions.start(restaurant_id, *link)
         return redirect(_day_href("../staff", opens_on), self._cookie.set(secret))
 
-    def ask_for_link_page(self, restaurant_id: str, status: int = 200) -> Response:
-        """Where staff without a link land (this page asks for one by email)."""
+    def ask_for_link_page(
+        self, restaurant_id: str, status: int = 200, email: str = "", error: str = ""
+    ) -> Response:
+        """Where staff without a link land: a sign-in link by email, for listed addresses."""
         name = self._restaurants.get(restaurant_id).name
+        minutes = int(SIGN_IN_LINK_LIFETIME.total_seconds() // 60)
+        problem = (
+            f'<p class="error" id="email-error" role="alert">{escape(error)}</p>' if error else ""
+        )
+        described = ' aria-describedby="email-error" aria-invalid="true"' if error else ""
         body = (
             "<p>Open “Open today's bookings” in any recent staff email from this service: it "
             "signs you in on this device.</p>"
+            "<h2>No email at hand?</h2>"
+            f"<p>Ask for a sign-in link. It is sent only to addresses on the restaurant's "
+            f"staff list and works for {minutes} minutes.</p>"
+            '<form method="post" action="sign-in-link">'
+            '<label for="email">Your staff email address</label>'
+            f'<input type="email" id="email" name="email" autocomplete="email" required '
+            f'maxlength="254" value="{escape(email)}"{described}>{problem}'
+            '<button type="submit">Email me a sign-in link</button></form>'
         )
         return page("Staff sign-in", body, name, status)
+
+    def request_link(self, restaurant_id: str, fields: dict[str, str]) -> Response:
+        """The answer is the same whether or not the address is listed (nor rate-limited)."""
+        email = fields.get("email", "").strip()
+        try:
+            address = SignInLinkRequest(email=email).email
+        except ValidationError:
+            return self.ask_for_link_page(
+                restaurant_id, 422, email, "Enter an email address, like name@example.com."
+            )
+        self._sessions.request_link(restaurant_id, str(address))
+        name = self._restaurants.get(restaurant_id).name
+        minutes = int(SIGN_IN_LINK_LIFETIME.total_seconds() // 60)
+        body = (
+            f"<p>If {escape(str(address))} is on {escape(name)}'s staff list, a sign-in link "
+            f"is on its way to it. The link works for {minutes} minutes.</p>"
+            "<p>Nothing after a few minutes? Check the spam folder, or ask the restaurant's "
+            "manager which address is on the list.</p>"
+        )
+        return page("Check your email", body, name)
 
     def sign_out(self, session_secret: str | None) -> Response:
         self._sessions.end(session_secret)

@@ -12,9 +12,10 @@ import functools
 import logging
 from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalicelib.domain.errors import DomainError
+from chalicelib.domain.events import event_from_bus
 from chalicelib.domain.tokens import ManageTokens
 from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
 from chalicelib.services.ports import Stores
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.mailer import SesMailer
     from chalicelib.adapters.metrics import EmfMetrics
     from chalicelib.adapters.publisher import StreamRelay
-    from chalicelib.domain.events import BusinessEvent
+    from chalicelib.domain.events import BusinessEvent, Event
     from chalicelib.services.notifications import DailySummaries
     from chalicelib.services.staff_sessions import StaffSessions
     from chalicelib.services.timeline import Timelines
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from chalicelib.web.session_cookie import SessionCookie
     from chalicelib.web.staff_pages import StaffDayPages
 
+E = TypeVar("E", bound="Event")
 _KEPT = frozenset({"settings", "session", "_clients"})
 # An SQS batch handler: (Lambda event, context) -> partial batch response.
 QueueHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -206,11 +208,11 @@ class Wiring:
         return SesMailer(self.client("ses"), self.settings.sender_email)
 
     @cached_property
-    def staff_notification(self) -> OncePerEvent:
+    def staff_notification(self) -> OncePerEvent[BusinessEvent]:
         from chalicelib.services.notifications import StaffNotifier
 
         notifier = StaffNotifier(self.stores.restaurants, self.staff_links, self.mailer)
-        return self._once_per_event("notify_staff", notifier.notify)
+        return self._once_per_event("notify_staff", notifier.notify, event_from_bus)
 
     @cached_property
     def staff_notification_batch(self) -> QueueHandler:
@@ -219,7 +221,7 @@ class Wiring:
         return queue_batch(self.staff_notification)
 
     @cached_property
-    def guest_notification(self) -> OncePerEvent:
+    def guest_notification(self) -> OncePerEvent[BusinessEvent]:
         from chalicelib.services.notifications import GuestNotifier
 
         notifier = GuestNotifier(
@@ -228,17 +230,22 @@ class Wiring:
             self._public_base_url,
             self.mailer,
         )
-        return self._once_per_event("notify_guest", notifier.notify)
+        return self._once_per_event("notify_guest", notifier.notify, event_from_bus)
 
     def _once_per_event(
-        self, consumer: str, work: Callable[[BusinessEvent], dict[str, str]]
-    ) -> OncePerEvent:
-        """`work` run once per event id, its emails on the timeline and in the metrics."""
+        self,
+        consumer: str,
+        work: Callable[[E], dict[str, str]],
+        read: Callable[[dict[str, Any]], E],
+    ) -> OncePerEvent[E]:
+        """`work` run once per event id (`read` from the bus's envelope), its emails on the
+        timeline and in the metrics."""
         from chalicelib.adapters.consumers import OncePerEvent
 
         return OncePerEvent(
             consumer,
             work,
+            read,
             self.client("dynamodb"),
             self.settings.table_name,
             self.stores.timeline,

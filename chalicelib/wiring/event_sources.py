@@ -8,13 +8,18 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.adapters.layout import ENTITY, RESERVATION
+from chalicelib.adapters.layout import ENTITY, RESERVATION, STAFF_SIGN_IN_REQUEST
 from chalicelib.domain.events import SOURCE
 
-# Only reservation items, inserted or modified, ever reach the stream handler.
+# Only reservation items, inserted or modified, and new sign-in requests ever reach the stream
+# handler.
 RESERVATION_CHANGES_PATTERN: dict[str, Any] = {
     "eventName": ["INSERT", "MODIFY"],
     "dynamodb": {"NewImage": {ENTITY: {"S": [RESERVATION]}}},
+}
+SIGN_IN_REQUESTS_PATTERN: dict[str, Any] = {
+    "eventName": ["INSERT"],
+    "dynamodb": {"NewImage": {ENTITY: {"S": [STAFF_SIGN_IN_REQUEST]}}},
 }
 
 
@@ -120,7 +125,7 @@ RESERVATION_STREAM = StreamMapping(
     # the on-failure bucket; newer bookings flow again while the operator recovers it.
     maximum_record_age_seconds=6 * 3600,
     on_failure_destination="StreamFailureBucket",
-    filter_patterns=(RESERVATION_CHANGES_PATTERN,),
+    filter_patterns=(RESERVATION_CHANGES_PATTERN, SIGN_IN_REQUESTS_PATTERN),
 )
 
 STAFF_NOTIFICATIONS = QueueMapping(

@@ -7,12 +7,25 @@ from typing import Any
 
 import pytest
 
-from chalicelib.adapters.stream import UnreadableRecord, event_from_record, is_reservation_change
-from chalicelib.domain.events import ReservationAccepted, ReservationRequested
+from chalicelib.adapters.stream import (
+    UnreadableRecord,
+    event_from_record,
+    is_reservation_change,
+    is_sign_in_request,
+)
+from chalicelib.domain.events import (
+    BusinessEvent,
+    ReservationAccepted,
+    ReservationRequested,
+    StaffSignInRequested,
+)
 from chalicelib.domain.tokens import ManageTokens
 from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
 from chalicelib.services.ports import Stores
+from chalicelib.services.staff_sessions import SIGN_IN_LINKS_PER_HOUR, StaffSessions
+from chalicelib.wiring.event_sources import RESERVATION_CHANGES_PATTERN, SIGN_IN_REQUESTS_PATTERN
 from localdev.lambda_shapes import stream_record_as_lambda
+from localdev.patterns import matches
 from tests.builders import Clock, booking, local, next_weekday, restaurant_spec
 
 
@@ -50,7 +63,9 @@ def test_book_then_accept_yields_requested_then_accepted(aws: Any, desk: Reserva
     assert all(r["eventSourceARN"].startswith("arn:aws:dynamodb:") for r in records)
     events = [e for e in map(event_from_record, records) if e is not None]
     assert [type(e) for e in events] == [ReservationRequested, ReservationAccepted]
-    assert {e.reservation.id for e in events} == {booked.reservation.id}
+    assert {e.reservation.id for e in events if isinstance(e, BusinessEvent)} == {
+        booked.reservation.id
+    }
     assert [e.event_id for e in map(event_from_record, records) if e] == [
         e.event_id for e in events
     ]  # the same record always yields the same id
@@ -76,3 +91,26 @@ def test_a_poison_record_is_reported_not_swallowed(aws: Any, desk: ReservationDe
     record["dynamodb"]["NewImage"]["party_size"] = {"S": "lots"}
     with pytest.raises(UnreadableRecord, match="not a readable reservation"):
         event_from_record(record)
+
+
+def test_a_sign_in_request_becomes_one_event_and_the_limit_holds(
+    aws: Any, dynamo_stores: Stores, desk: ReservationDesk
+) -> None:
+    sessions = StaffSessions(
+        dynamo_stores.sessions, dynamo_stores.restaurants, dynamo_stores.staff_tokens, Clock()
+    )
+    for _ in range(SIGN_IN_LINKS_PER_HOUR + 2):
+        sessions.request_link("chez-test", " Staff@Chez-Test.example ")  # listed, any case
+    sessions.request_link("chez-test", "stranger@example.com")  # not listed: nothing written
+    records = stream_records(aws)
+    events = [e for e in map(event_from_record, records) if e is not None]
+    assert [type(e) for e in events] == [StaffSignInRequested] * SIGN_IN_LINKS_PER_HOUR
+    assert {e.email for e in events if isinstance(e, StaffSignInRequested)} == {
+        "staff@chez-test.example"
+    }
+    assert len({e.event_id for e in events}) == SIGN_IN_LINKS_PER_HOUR
+    requests = [r for r in records if is_sign_in_request(r)]
+    assert len(requests) == SIGN_IN_LINKS_PER_HOUR
+    assert all(matches(SIGN_IN_REQUESTS_PATTERN, r) for r in requests)  # the mapping's filter
+    assert not any(matches(SIGN_IN_REQUESTS_PATTERN, r) for r in records if r not in requests)
+    assert not any(matches(RESERVATION_CHANGES_PATTERN, r) for r in requests)

@@ -12,6 +12,7 @@ from chalicelib.wiring.event_sources import (
     GUEST_NOTIFICATIONS,
     RESERVATION_CHANGES_PATTERN,
     RESERVATION_STREAM,
+    SIGN_IN_REQUESTS_PATTERN,
 )
 from infra import ROOT
 from localdev.binding import ReservationsApp
@@ -44,7 +45,7 @@ def test_stream_settings_complete_the_decorator_from_the_mapping() -> None:
     assert settings.maximum_retry_attempts == RESERVATION_STREAM.maximum_retry_attempts
     assert settings.bisect_on_error is True and settings.reports_batch_item_failures is True
     assert settings.maximum_record_age_seconds == RESERVATION_STREAM.maximum_record_age_seconds
-    assert settings.filter_patterns == (RESERVATION_CHANGES_PATTERN,)
+    assert settings.filter_patterns == (RESERVATION_CHANGES_PATTERN, SIGN_IN_REQUESTS_PATTERN)
     assert settings.on_failure_destination == "StreamFailureBucket"
     bare = APP.stream_settings("some_other_handler", config)
     assert (bare.maximum_retry_attempts, bare.on_failure_destination, bare.filter_patterns) == (
