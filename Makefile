@@ -20,13 +20,24 @@ test: $(STAMP) browser lint typecheck
 	$(BIN)/python -m pytest
 
 # Headless Chromium for the browser tests, from Debian's packages (Playwright launches this
-# binary; it never downloads a browser). Installed once; needs root or sudo.
+# binary; it never downloads a browser), and axe-core from npm (pinned by
+# tests/e2e/axe/package-lock.json) for their accessibility checks. Installed once; the Debian
+# packages need root or sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-browser:
+AXE := tests/e2e/axe/node_modules/axe-core/axe.min.js
+browser: $(AXE)
 	@command -v chromium >/dev/null || { \
 	  echo "Installing Debian's chromium for the browser tests..."; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+$(AXE): tests/e2e/axe/package-lock.json
+	@command -v npm >/dev/null || { \
+	  echo "Installing Debian's npm for axe-core..."; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+	cd tests/e2e/axe && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
