@@ -27,6 +27,7 @@ from chalicelib.web.api_models import (
 )
 from chalicelib.web.http import Api, HttpError, uniform_error_body
 from chalicelib.web.link_pages import GuestManagePages, StaffResponsePages
+from chalicelib.web.pages import stylesheet_response
 from chalicelib.web.routes import RESERVATION, RESTAURANT
 from chalicelib.wiring import bootstrap
 from chalicelib.wiring.config import local_server_problem, refuse_to_serve
@@ -273,6 +274,16 @@ def manage_cancel(restaurant_id: str, reservation_id: str) -> Response:
         bootstrap.wiring().reservation_desk, bootstrap.wiring().restaurant_admin
     )
     return pages.cancel(restaurant_id, reservation_id, by=api.principal.actor)
+
+
+# -- guest pages ----------------------------------------------------------------------------
+
+
+@app.route(routes.STATIC, methods=["GET"])
+@api.guard(Access.PUBLIC)
+def static_asset(asset: str) -> Response:
+    """The pages' stylesheet, cached by its content hash."""
+    return stylesheet_response(asset, api.header("if-none-match"))
 
 
 # -- the staff day view ---------------------------------------------------------------------

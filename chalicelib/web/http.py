@@ -24,6 +24,7 @@ from chalicelib.domain.errors import (
 from chalicelib.web import routes
 from chalicelib.web.access import Access, Authenticator, Credentials, Principal
 from chalicelib.web.link_pages import person_error_page
+from chalicelib.web.pages import answering
 from chalicelib.web.session_cookie import SessionCookie
 from chalicelib.web.wording import message_for
 
@@ -159,9 +160,21 @@ class Api:
                     return response
 
             guarded.access = access  # type: ignore[attr-defined]
-            return guarded
+            return self._linked_from_request(guarded) if html else guarded
 
         return decorate
+
+    def _linked_from_request(self, view: View) -> View:
+        """A page's links (its stylesheet, other pages) are written relative to the URL it
+        answers, so they hold under API Gateway's stage prefix (`pages.href`)."""
+
+        @functools.wraps(view)
+        def linked(**path: str) -> Any:
+            request = self._request()
+            with answering(request.path, request.context.get("path")):
+                return view(**path)
+
+        return linked
 
     def _error_page(
         self, access: Access, status: int, message: str, path: dict[str, str]

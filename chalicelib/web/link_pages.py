@@ -15,8 +15,16 @@ from chalicelib.domain.errors import Invalid, InvalidTransition
 from chalicelib.domain.reservations import Reservation, Status
 from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
 from chalicelib.web.access import Access
-from chalicelib.web.pages import PAST_TENSE, error_page, get_form, page, post_form, summary
-from chalicelib.web.routes import CANCEL_STEP, MANAGE_TOKEN
+from chalicelib.web.pages import (
+    PAST_TENSE,
+    error_page,
+    get_form,
+    href,
+    page,
+    post_form,
+    summary,
+)
+from chalicelib.web.routes import BOOK, CANCEL_STEP, MANAGE_TOKEN
 from chalicelib.web.wording import message_for
 
 _ASK_BEFORE_CANCELLING = "cancel"  # ?step=cancel
@@ -70,9 +78,9 @@ class GuestManagePages:
         name = self._restaurants.get(restaurant_id).name
         credentials = {MANAGE_TOKEN: token} if token else {}
         if reservation.status not in (Status.PENDING, Status.ACCEPTED):
-            return page("Your reservation", summary(reservation), name)
+            return page("Your reservation", summary(reservation) + _book_again(restaurant_id), name)
         if step == _ASK_BEFORE_CANCELLING:
-            keep = get_form("No, keep my reservation", credentials)
+            keep = get_form("No, keep my reservation", credentials, secondary=True)
             body = (
                 summary(reservation)
                 + "<p>The restaurant will be told and the table given to someone else.</p>"
@@ -81,7 +89,9 @@ class GuestManagePages:
             )
             return page("Cancel this reservation?", body, name)
         ask = get_form(
-            "Cancel my reservation…", {**credentials, CANCEL_STEP: _ASK_BEFORE_CANCELLING}
+            "Cancel my reservation…",
+            {**credentials, CANCEL_STEP: _ASK_BEFORE_CANCELLING},
+            secondary=True,
         )
         return page("Your reservation", summary(reservation) + ask, name)
 
@@ -92,22 +102,49 @@ class GuestManagePages:
         except InvalidTransition:
             return _current(self._desk.get(restaurant_id, reservation_id), name)
         except Invalid as error:
-            return page("Your reservation", f"<p>{escape(message_for(error))}</p>", name, 409)
-        body = summary(done) + "<p>The restaurant has been told. You will get an email too.</p>"
+            problem = f'<p class="error" role="alert">{escape(_sentence(message_for(error)))}</p>'
+            return page("Your reservation", problem, name, 409)
+        body = (
+            '<p class="notice" role="status">The restaurant has been told. You will get an email '
+            "too.</p>" + summary(done) + _book_again(restaurant_id)
+        )
         return page("Reservation cancelled", body, name)
+
+
+def _book_again(restaurant_id: str) -> str:
+    booking_page = href(BOOK.format(restaurant_id=restaurant_id))
+    return f'<p><a href="{escape(booking_page)}">Book another table</a></p>'
+
+
+def _sentence(text: str) -> str:
+    """An error's message as a sentence (they start in lower case, for the API)."""
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _current(reservation: Reservation, restaurant: str) -> Response:
     return page(
         f"This reservation was already {PAST_TENSE[reservation.status]}",
-        summary(reservation) + '<p class="muted">Nothing was changed.</p>',
+        '<p class="notice" role="status">Nothing was changed.</p>' + summary(reservation),
         restaurant,
     )
 
 
 # What a person who opened a link reads when it cannot be used. The API's own messages speak to
-# developers (headers, parameters); these speak to people.
+# developers (headers, parameters); these speak to people, and say what to do next.
 _UNREADABLE = "This request could not be read. Open the link again from your email."
+_PUBLIC_WORDS = {
+    404: (
+        "Restaurant not found",
+        "We could not find this restaurant. Check the page's address, or ask the restaurant "
+        "for the link to its booking page.",
+    ),
+    400: (
+        "This page cannot be shown",
+        "What was sent could not be read. Go back to the page, check the details and send "
+        "them again.",
+    ),
+}
 _GUEST_WORDS = {
     401: "This link is incomplete. Open it again from your email; if you copied it, part of "
     "it may be missing.",
@@ -121,7 +158,12 @@ _GUEST_WORDS = {
 def person_error_page(
     access: Access, status: int, message: str, restaurant: str | None
 ) -> Response:
-    """The error page for someone who followed an email link (`message` is the API's)."""
+    """The error page for a person in a browser (`message` is the API's): someone who followed
+    an email link, or a guest on a public page (the booking page)."""
+    if access is Access.PUBLIC:
+        key = 400 if status in (400, 413, 415, 422) else status
+        title, text = _PUBLIC_WORDS.get(key, ("This page cannot be shown", message))
+        return error_page(status, text, restaurant, title)
     if status in (400, 413, 415, 422):
         text = _UNREADABLE
     elif access in (Access.STAFF_LINK, Access.STAFF_SESSION, Access.STAFF_SIGN_IN):

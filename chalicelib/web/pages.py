@@ -1,24 +1,45 @@
-"""Small HTML pages for people following email links (staff actions, guests' manage page).
+"""The pages people open in a browser: the shell every page shares, its stylesheet, and the
+parts pages have in common (a reservation's summary, forms that post back to their own URL).
 
 Forms carry no `action`: a browser then submits to the very URL the person is on, with its
-real path, API Gateway stage prefix and signed query string, on every deployment.
+real path, API Gateway stage prefix and signed query string, on every deployment. Links to
+other paths of the app (the stylesheet, a reservation's page) are written relative to the
+URL being answered (`href`), for the same reason.
+
+Every page is sent with a Content-Security-Policy that allows no script and no inline style:
+a page styles itself only through the stylesheet (classes, never `style=`).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from html import escape
+from pathlib import Path
 
 from chalice.app import Response
 
+from chalicelib.domain.errors import NotFound
 from chalicelib.domain.reservations import Reservation, Status
+from chalicelib.web.routes import STATIC
 
-_STYLE = (
-    "body{font-family:system-ui,sans-serif;max-width:34em;margin:2em auto;padding:0 1em;"
-    "line-height:1.45}header{color:#555;font-size:.95em;margin-bottom:-.5em}"
-    "button{font-size:1.1em;padding:.6em 1.2em;margin:.8em .4em 0 0;min-height:44px}"
-    "textarea{width:100%;box-sizing:border-box;font:inherit}dt{font-weight:bold}"
-    "dd{margin:0 0 .5em 0}.muted{color:#555}"
-)
+LANGUAGE = "en"
+# Sent with every page. Pages that carry a token in their URL (manage links, signed staff
+# links) must not leak it through the Referer of a link followed from them: no-referrer.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
 
 # What a status means to a person reading the page.
 STATUS_WORDS: dict[Status, str] = {
@@ -34,63 +55,166 @@ PAST_TENSE: dict[Status, str] = {
     Status.CANCELLED: "cancelled",
 }
 
+# -- links relative to the page being answered -------------------------------------------
+
+# How many directories the URL being answered lies below the app's root; None outside a page.
+_DEPTH: ContextVar[int | None] = ContextVar("page_depth", default=None)
+
+
+@contextmanager
+def answering(route: str, request_path: str | None) -> Iterator[None]:
+    """While a page is built for a request to `route` (the route's template, as Chalice and
+    API Gateway name the resource): `href` writes links relative to it. `request_path` is the
+    URL's path as sent; a trailing slash (which API Gateway accepts) adds a directory."""
+    depth = route.strip("/").count("/")
+    if request_path and route != "/" and request_path != "/" and request_path.endswith("/"):
+        depth += 1
+    token = _DEPTH.set(depth)
+    try:
+        yield
+    finally:
+        _DEPTH.reset(token)
+
+
+def href(app_path: str) -> str:
+    """A link to `app_path` (a path as the app's routes see it, e.g. `/static/…`) from the page
+    being built. Relative, so it keeps whatever prefix the page's own URL has: API Gateway's
+    stage (`/api/…`) or a custom domain's base path. Outside a request: the path itself."""
+    depth = _DEPTH.get()
+    if depth is None:
+        return app_path
+    return ("../" * depth or "./") + app_path.lstrip("/")
+
+
+# -- the stylesheet ------------------------------------------------------------------------
+
+_STYLESHEET = Path(__file__).with_name("static") / "style.css"
+_ASSET_NAME = re.compile(r"^style\.[0-9a-f]{16}\.css$")
+YEAR = 365 * 24 * 3600
+RECENT = 300  # seconds: a page from before a deploy may still ask for an older name
+
+
+@dataclass(frozen=True)
+class Asset:
+    name: str  # "style.<content hash>.css": a new stylesheet is a new URL
+    text: str
+    etag: str
+
+
+@functools.cache
+def stylesheet() -> Asset:
+    """The pages' stylesheet, read once per process (on the first page, not at import)."""
+    text = _STYLESHEET.read_text(encoding="utf-8")
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return Asset(f"style.{digest}.css", text, f'"{digest}"')
+
+
+def stylesheet_href() -> str:
+    return href(STATIC.format(asset=stylesheet().name))
+
+
+def stylesheet_response(asset: str, if_none_match: str | None) -> Response:
+    """GET /static/{asset}. The current name is cached for a year (its content never changes
+    under it); an older style.*.css name, asked by a page rendered before a deploy, gets the
+    current stylesheet for a few minutes; any other name is not found."""
+    current = stylesheet()
+    if not _ASSET_NAME.match(asset):
+        raise NotFound("file", asset, field="asset")
+    if asset == current.name:
+        cache = f"public, max-age={YEAR}, immutable"
+    else:
+        cache = f"public, max-age={RECENT}"
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": "text/css; charset=utf-8",
+        "Cache-Control": cache,
+        "ETag": current.etag,
+        "X-Content-Type-Options": "nosniff",
+    }
+    if if_none_match and current.etag in (tag.strip() for tag in if_none_match.split(",")):
+        return Response(body="", status_code=304, headers=headers)
+    return Response(body=current.text, status_code=200, headers=headers)
+
+
+# -- the shell -----------------------------------------------------------------------------
+
 
 def page(title: str, body_html: str, restaurant: str | None, status: int = 200) -> Response:
-    """A whole page: the restaurant's name, a heading and the body (already escaped HTML)."""
-    header = f"<header>{escape(restaurant)}</header>" if restaurant else ""
+    """A whole page: the restaurant's name, one h1 and the body (already escaped HTML)."""
+    header = f"<header><p>{escape(restaurant)}</p></header>" if restaurant else ""
     full_title = f"{title} · {restaurant}" if restaurant else title
     html = (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(full_title)}</title><style>{_STYLE}</style></head>"
+        f'<!doctype html><html lang="{LANGUAGE}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{escape(full_title)}</title>"
+        f'<link rel="stylesheet" href="{escape(stylesheet_href())}"></head>'
         f"<body>{header}<main><h1>{escape(title)}</h1>{body_html}</main></body></html>"
     )
     return Response(
         body=html,
         status_code=status,
-        headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"},
+        headers={
+            "Content-Type": "text/html; charset=utf-8",
+            "Cache-Control": "no-store",
+            **SECURITY_HEADERS,
+        },
+    )
+
+
+def status_badge(status: Status) -> str:
+    return (
+        f'<span class="status status-{status.value.lower()}">{escape(STATUS_WORDS[status])}</span>'
     )
 
 
 def summary(reservation: Reservation) -> str:
+    """The reservation as label/value rows, its status as a badge."""
     guest = reservation.guest
     rows = [
-        ("When", reservation.starts_at.strftime("%A %d %B %Y, %H:%M")),
-        ("Party", _guests(reservation.party_size)),
-        ("Guest", guest.name),
-        ("Contact", ", ".join(x for x in (str(guest.email), guest.phone or "") if x)),
-        ("Notes", reservation.notes or "(none)"),
-        ("Status", STATUS_WORDS[reservation.status]),
+        ("When", escape(reservation.starts_at.strftime("%A %d %B %Y, %H:%M"))),
+        ("Party", escape(guests(reservation.party_size))),
+        ("Guest", escape(guest.name)),
+        ("Contact", escape(", ".join(x for x in (str(guest.email), guest.phone or "") if x))),
+        ("Notes", escape(reservation.notes or "(none)")),
+        ("Status", status_badge(reservation.status)),
     ]
     if reservation.status is Status.DECLINED and reservation.decline_reason:
-        rows.append(("Reason", reservation.decline_reason))
-    items = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in rows)
+        rows.append(("Reason", escape(reservation.decline_reason)))
+    items = "".join(f"<dt>{escape(k)}</dt><dd>{v}</dd>" for k, v in rows)
     return f"<dl>{items}</dl>"
 
 
-def _guests(party_size: int) -> str:
+def guests(party_size: int) -> str:
     return "1 guest" if party_size == 1 else f"{party_size} guests"
 
 
 def post_form(button: str, with_reason: bool = False) -> str:
     """A form that POSTs back to this page's own URL (no action attribute)."""
     reason = (
-        '<p><label for="reason">Reason for the guest (optional)</label><br>'
-        '<textarea id="reason" name="reason" rows="3" maxlength="500"></textarea></p>'
+        '<label for="reason">Reason for the guest (optional)</label>'
+        '<textarea id="reason" name="reason" rows="3" maxlength="500"></textarea>'
         if with_reason
         else ""
     )
     return f'<form method="post">{reason}<button type="submit">{escape(button)}</button></form>'
 
 
-def get_form(button: str, fields: dict[str, str]) -> str:
+def get_form(button: str, fields: dict[str, str], secondary: bool = False) -> str:
     """A form that opens this page again with `fields` as its query (no action attribute)."""
     hidden = "".join(
         f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
         for name, value in fields.items()
     )
-    return f'<form method="get">{hidden}<button type="submit">{escape(button)}</button></form>'
+    kind = ' class="secondary"' if secondary else ""
+    return (
+        f'<form method="get">{hidden}<button type="submit"{kind}>{escape(button)}</button></form>'
+    )
 
 
-def error_page(status: int, message: str, restaurant: str | None = None) -> Response:
-    return page("This link cannot be used", f"<p>{escape(message)}</p>", restaurant, status)
+def error_page(
+    status: int,
+    message: str,
+    restaurant: str | None = None,
+    title: str = "This link cannot be used",
+) -> Response:
+    """A page that says what went wrong and what to do next (`message`, for people)."""
+    return page(title, f'<p class="error" role="alert">{escape(message)}</p>', restaurant, status)

@@ -13,6 +13,7 @@ STAFF_DAY = RESTAURANT + "/staff"  # the staff day view (?date=YYYY-MM-DD), behi
 STAFF_SIGN_IN = RESTAURANT + "/staff/sign-in"  # signed link -> a session; or ask for a link
 STAFF_SIGN_IN_LINK = RESTAURANT + "/staff/sign-in-link"  # ask for a sign-in link by email
 STAFF_SIGN_OUT = RESTAURANT + "/staff/sign-out"
+STATIC = "/static/{asset}"  # the pages' stylesheet, named by its content hash
 
 MANAGE_TOKEN = "token"  # ?token=: a reservation's manage token
 LINK_ACTION = "action"  # ?action=&expires=&signature=: a signed staff link
