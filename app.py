@@ -25,6 +25,7 @@ from chalicelib.web.api_models import (
     IssueStaffToken,
     SummaryQuery,
 )
+from chalicelib.web.booking_pages import BookingPages
 from chalicelib.web.http import Api, HttpError, uniform_error_body
 from chalicelib.web.link_pages import GuestManagePages, StaffResponsePages
 from chalicelib.web.pages import stylesheet_response
@@ -277,6 +278,21 @@ def manage_cancel(restaurant_id: str, reservation_id: str) -> Response:
 
 
 # -- guest pages ----------------------------------------------------------------------------
+
+
+@app.route(routes.BOOK, methods=["GET"])
+@api.guard(Access.PUBLIC, html=True)
+def booking_page(restaurant_id: str) -> Response:
+    pages = BookingPages(bootstrap.wiring().reservation_desk, bootstrap.wiring().restaurant_admin)
+    return pages.show(restaurant_id, api.query_params())
+
+
+@app.route(routes.BOOK, methods=["POST"], content_types=FORM)
+@api.guard(Access.PUBLIC, html=True)
+def booking_request(restaurant_id: str) -> Response:
+    """The booking form sent: one request per form (its hidden Idempotency-Key)."""
+    pages = BookingPages(bootstrap.wiring().reservation_desk, bootstrap.wiring().restaurant_admin)
+    return pages.book(restaurant_id, api.form())
 
 
 @app.route(routes.STATIC, methods=["GET"])

@@ -29,8 +29,9 @@ Send = Callable[[str, str, dict[str, str], bytes], tuple[int, dict[str, str], st
 class Form:
     method: str  # "get" or "post", lower case as the HTML spec normalises it
     action: str | None  # None when the form has no action attribute
-    fields: dict[str, str]
+    fields: dict[str, str]  # what the form sends as it stands (checked radios, selected options)
     buttons: list[str]
+    choices: dict[str, list[str]] = field(default_factory=dict)  # select and radio values
 
 
 @dataclass
@@ -56,6 +57,20 @@ class Page:
         assert len(matching) == 1, f"no single form with button {button!r} in:\n{self.html}"
         return matching[0]
 
+    def link(self, text: str) -> str:
+        """Where the one link reading `text` leads, resolved as a browser does."""
+        parser = _LinkParser()
+        parser.feed(self.html)
+        matching = [href for words, href in parser.links if text in words]
+        assert len(matching) == 1, f"no single link {text!r} in:\n{self.html}"
+        return urljoin(self.url, matching[0])
+
+    def stylesheets(self) -> list[str]:
+        """The page's <link rel="stylesheet"> URLs, resolved as a browser does."""
+        parser = _LinkParser()
+        parser.feed(self.html)
+        return [urljoin(self.url, href) for href in parser.stylesheets]
+
     @property
     def text(self) -> str:
         parser = _TextParser()
@@ -72,8 +87,12 @@ class Browser:
         return self._request("GET", url, b"", {})
 
     def submit(self, page: Page, button: str, **values: str) -> Page:
-        """Press `button` on `page` after filling `values` in, as a browser does."""
+        """Press `button` on `page` after filling `values` in, as a browser does: a select or
+        a set of radio buttons takes only one of the values the page offers."""
         form = page.form(button)
+        for name, value in values.items():
+            offered = form.choices.get(name)
+            assert offered is None or value in offered, f"{name}={value!r} is not in {offered}"
         fields = {**form.fields, **values}
         target = page.target(form)
         if form.method == "get":
@@ -105,33 +124,55 @@ class Browser:
 
 
 class _FormParser(HTMLParser):
+    """Forms as a browser submits them: disabled controls left out, an unchecked radio or
+    checkbox sends nothing, a select sends its selected option (else its first)."""
+
     def __init__(self) -> None:
         super().__init__()
         self.forms: list[Form] = []
         self._textarea: str | None = None
         self._button: list[str] | None = None
+        self._select: str | None = None
+        self._option: tuple[list[str], bool] | None = None  # text so far, selected
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = {k: v or "" for k, v in attrs}
         if tag == "form":
             method = attributes.get("method", "get").lower()
             self.forms.append(Form(method, dict(attrs).get("action"), {}, []))
-        elif not self.forms:
+        elif not self.forms or "disabled" in attributes:
             return
         elif tag == "input" and attributes.get("name"):
-            if attributes.get("type", "text") not in ("submit", "button", "checkbox", "radio"):
-                self.forms[-1].fields[attributes["name"]] = attributes.get("value", "")
+            self._input(attributes)
         elif tag == "textarea" and attributes.get("name"):
             self._textarea = attributes["name"]
             self.forms[-1].fields[self._textarea] = ""
+        elif tag == "select" and attributes.get("name"):
+            self._select = attributes["name"]
+            self.forms[-1].choices[self._select] = []
+        elif tag == "option" and self._select is not None:
+            text = [attributes["value"]] if "value" in attributes else []
+            self._option = (text, "selected" in attributes)
         elif tag == "button":
             self._button = []
+
+    def _input(self, attributes: dict[str, str]) -> None:
+        form, name, kind = self.forms[-1], attributes["name"], attributes.get("type", "text")
+        if kind in ("radio", "checkbox"):
+            value = attributes.get("value", "on")
+            form.choices.setdefault(name, []).append(value)
+            if "checked" in attributes:
+                form.fields[name] = value
+        elif kind not in ("submit", "button"):
+            form.fields[name] = attributes.get("value", "")
 
     def handle_data(self, data: str) -> None:
         if self._textarea is not None:
             self.forms[-1].fields[self._textarea] += data
         if self._button is not None:
             self._button.append(data)
+        if self._option is not None and not self._option[0]:
+            self._option[0].append(data.strip())
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "textarea":
@@ -139,6 +180,40 @@ class _FormParser(HTMLParser):
         elif tag == "button" and self._button is not None:
             self.forms[-1].buttons.append("".join(self._button).strip())
             self._button = None
+        elif tag == "option" and self._option is not None and self._select is not None:
+            text, selected = self._option
+            value = "".join(text)
+            self.forms[-1].choices[self._select].append(value)
+            if selected or self._select not in self.forms[-1].fields:
+                self.forms[-1].fields[self._select] = value
+            self._option = None
+        elif tag == "select":
+            self._select = None
+
+
+class _LinkParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str]] = []  # (text, href)
+        self.stylesheets: list[str] = []
+        self._link: tuple[list[str], str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {k: v or "" for k, v in attrs}
+        if tag == "a" and "href" in attributes:
+            self._link = ([], attributes["href"])
+        elif tag == "link" and attributes.get("rel") == "stylesheet":
+            self.stylesheets.append(attributes.get("href", ""))
+
+    def handle_data(self, data: str) -> None:
+        if self._link is not None:
+            self._link[0].append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._link is not None:
+            words, href = self._link
+            self.links.append((" ".join("".join(words).split()), href))
+            self._link = None
 
 
 class _TextParser(HTMLParser):

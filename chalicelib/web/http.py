@@ -269,6 +269,10 @@ class Api:
         """One query-string parameter as sent, or None."""
         return self._query().get(name)
 
+    def query_params(self) -> dict[str, str]:
+        """The query string as sent, one value a name: for a page that words its own errors."""
+        return self._query()
+
     def header(self, name: str) -> str | None:
         value = self._request().headers.get(name)
         return None if value is None else str(value)
