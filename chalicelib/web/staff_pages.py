@@ -276,12 +276,13 @@ def _pending_card(reservation: Reservation, session: StaffSession, day: date) ->
 def _table(reservations: list[Reservation]) -> str:
     rows = "".join(
         "<tr>"
-        f"<td>{escape(r.starts_at.strftime('%H:%M'))}</td>"
-        f"<td>{escape(r.guest.name)}</td>"
-        f"<td>{r.party_size}</td>"
-        f'<td><span class="{_BADGE[r.status]}">{escape(_SHORT_STATUS[r.status])}</span></td>'
-        f"<td>{_contact(r)}</td>"
-        f"<td>{escape(r.notes or '')}</td>"
+        f'<td data-label="Time">{escape(r.starts_at.strftime("%H:%M"))}</td>'
+        f'<td data-label="Guest">{escape(r.guest.name)}</td>'
+        f'<td data-label="Party">{r.party_size}</td>'
+        f'<td data-label="Status"><span class="{_BADGE[r.status]}">'
+        f"{escape(_SHORT_STATUS[r.status])}</span></td>"
+        f'<td data-label="Contact">{_contact(r)}</td>'
+        f'<td data-label="Notes">{escape(r.notes or "")}</td>'
         "</tr>"
         for r in reservations
     )
@@ -289,9 +290,8 @@ def _table(reservations: list[Reservation]) -> str:
         '<tr><th scope="col">Time</th><th scope="col">Guest</th><th scope="col">Party</th>'
         '<th scope="col">Status</th><th scope="col">Contact</th><th scope="col">Notes</th></tr>'
     )
-    return (
-        f'<div class="table-wrap"><table><thead>{head}</thead><tbody>{rows}</tbody></table></div>'
-    )
+    table = f'<table class="stacked"><thead>{head}</thead><tbody>{rows}</tbody></table>'
+    return f'<div class="table-wrap">{table}</div>'
 
 
 def _sign_out_form(session: StaffSession) -> str:
