@@ -181,7 +181,7 @@ class Api:
     ) -> Response:
         restaurant_id = path.get("restaurant_id")
         name = self._restaurant_name(restaurant_id) if restaurant_id else None
-        return person_error_page(access, status, message, name)
+        return person_error_page(access, status, message, name, restaurant_id)
 
     def _request(self) -> Request:
         request = self._app.current_request

@@ -24,7 +24,7 @@ from chalicelib.web.pages import (
     post_form,
     summary,
 )
-from chalicelib.web.routes import BOOK, CANCEL_STEP, MANAGE_TOKEN
+from chalicelib.web.routes import BOOK, CANCEL_STEP, MANAGE_TOKEN, STAFF_SIGN_IN
 from chalicelib.web.wording import message_for
 
 _ASK_BEFORE_CANCELLING = "cancel"  # ?step=cancel
@@ -156,7 +156,11 @@ _GUEST_WORDS = {
 
 
 def person_error_page(
-    access: Access, status: int, message: str, restaurant: str | None
+    access: Access,
+    status: int,
+    message: str,
+    restaurant: str | None,
+    restaurant_id: str | None = None,
 ) -> Response:
     """The error page for a person in a browser (`message` is the API's): someone who followed
     an email link, or a guest on a public page (the booking page)."""
@@ -166,6 +170,15 @@ def person_error_page(
         return error_page(status, text, restaurant, title)
     if status in (400, 413, 415, 422):
         text = _UNREADABLE
+    elif access in (Access.STAFF_SESSION, Access.STAFF_SIGN_IN) and restaurant is not None:
+        # Written for people (services.staff_sessions, web.links); the way back in is a link.
+        assert restaurant_id is not None
+        sign_in = href(STAFF_SIGN_IN.format(restaurant_id=restaurant_id))
+        body = (
+            f'<p class="error" role="alert">{escape(message)}</p>'
+            f'<p><a href="{escape(sign_in)}">Ask for a sign-in link</a></p>'
+        )
+        return page("Staff sign-in needed", body, restaurant, status)
     elif access in (Access.STAFF_LINK, Access.STAFF_SESSION, Access.STAFF_SIGN_IN):
         text = message  # the staff link's own words (chalicelib.web.links) are written for people
     else:

@@ -25,8 +25,8 @@ from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
 from chalicelib.services.notifications import DailySummaries
 from chalicelib.services.ports import StaffSession
 from chalicelib.services.staff_sessions import SIGN_IN_LINK_LIFETIME, StaffSessions
-from chalicelib.web.pages import page
-from chalicelib.web.routes import CSRF_FIELD
+from chalicelib.web.pages import href, page
+from chalicelib.web.routes import CSRF_FIELD, STAFF_DAY, STAFF_SIGN_IN_LINK, STAFF_SIGN_OUT
 from chalicelib.web.session_cookie import SessionCookie
 
 NOTICES = {
@@ -89,7 +89,7 @@ class StaffDayPages:
     def sign_in(self, restaurant_id: str, link: tuple[str, str]) -> Response:
         """Starts a session from a checked sign-in link (staff, day) and opens its day."""
         secret, _, opens_on = self._sessions.start(restaurant_id, *link)
-        return redirect(_day_href("../staff", opens_on), self._cookie.set(secret))
+        return redirect(_day_href(restaurant_id, opens_on), self._cookie.set(secret))
 
     def ask_for_link_page(
         self, restaurant_id: str, status: int = 200, email: str = "", error: str = ""
@@ -107,7 +107,7 @@ class StaffDayPages:
             "<h2>No email at hand?</h2>"
             f"<p>Ask for a sign-in link. It is sent only to addresses on the restaurant's "
             f"staff list and works for {minutes} minutes.</p>"
-            '<form method="post" action="sign-in-link">'
+            f'<form method="post" action="{escape(_path(STAFF_SIGN_IN_LINK, restaurant_id))}">'
             '<label for="email">Your staff email address</label>'
             f'<input type="email" id="email" name="email" autocomplete="email" required '
             f'maxlength="254" value="{escape(email)}"{described}>{problem}'
@@ -161,7 +161,7 @@ class StaffDayPages:
             f'<p class="notice" role="status">{escape(NOTICES[notice])}</p>'
             if notice in NOTICES
             else "",
-            _day_nav(day, today),
+            _day_nav(restaurant_id, day, today),
             _totals(totals, restaurant.capacity),
             f'<h2 id="pending">Waiting for an answer ({len(pending)})</h2>',
             "".join(_pending_card(r, session, day) for r in pending)
@@ -191,23 +191,28 @@ class StaffDayPages:
         except InvalidTransition:
             notice = "unchanged"
         query = {"date": reservation.local_date.isoformat(), "notice": notice}
-        return redirect("staff?" + urlencode(query))
+        return redirect(_path(STAFF_DAY, restaurant_id) + "?" + urlencode(query))
 
 
-def _day_href(base: str, day: date) -> str:
-    return f"{base}?{urlencode({'date': day.isoformat()})}"
+def _path(route: str, restaurant_id: str) -> str:
+    """A link to one of the restaurant's staff pages, relative to the page being answered."""
+    return href(route.format(restaurant_id=restaurant_id))
+
+
+def _day_href(restaurant_id: str, day: date) -> str:
+    return f"{_path(STAFF_DAY, restaurant_id)}?{urlencode({'date': day.isoformat()})}"
 
 
 def _long_date(day: date) -> str:
     return day.strftime("%A %-d %B %Y")
 
 
-def _day_nav(day: date, today: date) -> str:
+def _day_nav(restaurant_id: str, day: date, today: date) -> str:
     previous, following = day - timedelta(days=1), day + timedelta(days=1)
     links = [
-        _day_link(previous, "← " + previous.strftime("%a %-d %b")),
-        _day_link(today, "Today") if day != today else "",
-        _day_link(following, following.strftime("%a %-d %b") + " →"),
+        _day_link(restaurant_id, previous, "← " + previous.strftime("%a %-d %b")),
+        _day_link(restaurant_id, today, "Today") if day != today else "",
+        _day_link(restaurant_id, following, following.strftime("%a %-d %b") + " →"),
     ]
     pick = (
         '<form method="get" class="pick-day"><label for="date">Another day</label> '
@@ -217,8 +222,8 @@ def _day_nav(day: date, today: date) -> str:
     return f'<nav class="days" aria-label="Other days">{"".join(links)}</nav>{pick}'
 
 
-def _day_link(day: date, text: str) -> str:
-    return f'<a href="{escape(_day_href("staff", day))}">{escape(text)}</a>'
+def _day_link(restaurant_id: str, day: date, text: str) -> str:
+    return f'<a href="{escape(_day_href(restaurant_id, day))}">{escape(text)}</a>'
 
 
 def _totals(totals: dict[str, int | str], capacity: int) -> str:
@@ -296,7 +301,8 @@ def _table(reservations: list[Reservation]) -> str:
 
 def _sign_out_form(session: StaffSession) -> str:
     return (
-        '<form method="post" action="staff/sign-out" class="sign-out">'
+        f'<form method="post" action="{escape(_path(STAFF_SIGN_OUT, session.restaurant_id))}" '
+        'class="sign-out">'
         f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(session.csrf_token)}">'
         '<button type="submit" class="secondary">Sign out</button></form>'
     )

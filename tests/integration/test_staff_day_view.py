@@ -137,6 +137,8 @@ def test_tampered_expired_and_foreign_links_are_refused(flow: Flow, browser: Bro
     assert expired.status == 403 and "expired" in expired.text and not browser.cookies
     nobody = browser.open(f"http://localhost{DAY}")
     assert nobody.status == 401 and "not signed in" in nobody.text
+    asking = browser.open(nobody.link("Ask for a sign-in link"))
+    assert asking.status == 200 and "Email me a sign-in link" in asking.text
 
 
 def test_revoking_the_staff_token_ends_its_sessions(flow: Flow, browser: Browser) -> None:
