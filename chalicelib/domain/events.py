@@ -40,6 +40,11 @@ class ReservationState(BaseModel):
     guest: GuestContact
     notes: str | None = None
     decline_reason: str | None = None
+    # Added in schema 1 (additive: events published before them lack them, so optional).
+    ends_at: str | None = None  # the end of the meal, with the restaurant's offset
+    version: int | None = None  # the reservation's version after the change
+    language: str | None = None  # the guest's email language, None: the restaurant's
+    cancelled_by: str | None = None  # "guest" or "staff", on a cancellation
 
 
 class ReservationImage(ReservationState):
@@ -116,7 +121,7 @@ def event_for_change(
         occurred_at=image.updated_at,
         previous_status=None if before is None else before.status,
         correlation_id=image.correlation_id,
-        # Already validated; serialised as a ReservationState (without version, updated_at).
+        # Already validated; serialised as a ReservationState (without updated_at).
         reservation=image,
     )
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+from chalicelib.domain.contact import Language, e164, no_control_characters
 from chalicelib.domain.errors import InvalidTransition
-
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 class Status(StrEnum):
@@ -33,14 +30,6 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 HOLDS_COVERS = frozenset({Status.PENDING, Status.ACCEPTED})
 
 
-def _no_control_characters(value: str, *, allow_newlines: bool) -> str:
-    allowed = {"\n", "\t", "\r"} if allow_newlines else set()
-    for char in value:
-        if unicodedata.category(char) == "Cc" and char not in allowed:
-            raise ValueError(f"must not contain control characters (found U+{ord(char):04X})")
-    return value
-
-
 class Guest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
@@ -51,17 +40,12 @@ class Guest(BaseModel):
     @field_validator("name")
     @classmethod
     def _printable_name(cls, value: str) -> str:
-        return _no_control_characters(value, allow_newlines=False)
+        return no_control_characters(value, allow_newlines=False)
 
     @field_validator("phone")
     @classmethod
     def _e164(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        compact = re.sub(r"[\s().-]", "", value)
-        if not _E164.match(compact):
-            raise ValueError("must be an international number in E.164 form, e.g. +33612345678")
-        return compact
+        return None if value is None else e164(value)
 
 
 class RequestReservation(BaseModel):
@@ -73,6 +57,8 @@ class RequestReservation(BaseModel):
     party_size: Annotated[int, Field(strict=True, ge=1, le=1000)]
     starts_at: datetime
     notes: Annotated[str | None, Field(max_length=500)] = None
+    # The language the guest's emails are written in; None: the restaurant's `locale`.
+    language: Language | None = None
 
     @field_validator("starts_at", mode="before")
     @classmethod
@@ -96,7 +82,7 @@ class RequestReservation(BaseModel):
         if value is None:
             return None
         value = value.strip()
-        return _no_control_characters(value, allow_newlines=True) or None
+        return no_control_characters(value, allow_newlines=True) or None
 
 
 class Reservation(BaseModel):
@@ -121,6 +107,7 @@ class Reservation(BaseModel):
     cancelled_by: str | None = None
     manage_token_hash: str
     correlation_id: str | None = None  # of the request that made this version
+    language: Language | None = None  # of the guest's emails (None: the restaurant's locale)
 
     @property
     def starts_at_utc(self) -> datetime:
@@ -178,4 +165,4 @@ class DeclineReservation(BaseModel):
     def _printable(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        return _no_control_characters(value, allow_newlines=True) or None
+        return no_control_characters(value, allow_newlines=True) or None

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
+from chalicelib.domain.contact import Language, e164, no_control_characters
+
 GRID_MINUTES = 15
 # A booking is one DynamoDB transaction: the reservation, its idempotency record and one
 # counter per grid cell it occupies must stay under the 100-item transaction limit.
@@ -93,6 +95,23 @@ class RestaurantSettings(BaseModel):
     max_party_size: Annotated[int, Field(strict=True, ge=1)] = 8
     min_lead_minutes: Annotated[int, Field(strict=True, ge=0, le=30 * 24 * 60)] = 60
     max_days_ahead: Annotated[int, Field(strict=True, ge=1, le=365)] = 60
+    # What every email names, and what the guest's calendar invite shows as the place.
+    address: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+    phone: str | None = None
+    # The language of staff emails, and of guests' emails unless a guest chose one.
+    locale: Language = "en"
+    # Where guests' replies go; None: the first staff address.
+    contact_email: EmailStr | None = None
+
+    @field_validator("address")
+    @classmethod
+    def _one_line_address(cls, value: str | None) -> str | None:
+        return None if value is None else no_control_characters(value, allow_newlines=False)
+
+    @field_validator("phone")
+    @classmethod
+    def _e164(cls, value: str | None) -> str | None:
+        return None if value is None else e164(value)
 
     @field_validator("timezone")
     @classmethod
@@ -137,6 +156,11 @@ class RestaurantSettings(BaseModel):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def reply_address(self) -> str:
+        """Where guests' replies go: the contact address, else the first staff address."""
+        return str(self.contact_email or self.staff_emails[0])
+
     def ranges_on(self, day: date) -> list[OpeningRange]:
         """The service periods on a local date; empty when closed."""
         if day in self.closed_dates:
@@ -159,9 +183,18 @@ class Restaurant(RestaurantSettings):
     updated_at: datetime
 
     def public_profile(self) -> dict[str, Any]:
-        """What guests may see: everything but staff contacts and bookkeeping."""
+        """What guests may see: name, address, phone, locale and the booking settings; never
+        staff contacts (the reply address may be one of them) nor bookkeeping."""
         return self.model_dump(
-            mode="json", exclude={"staff_emails", "capacity", "version", "created_at", "updated_at"}
+            mode="json",
+            exclude={
+                "staff_emails",
+                "contact_email",
+                "capacity",
+                "version",
+                "created_at",
+                "updated_at",
+            },
         )
 
     def admin_view(self) -> dict[str, Any]:

@@ -299,6 +299,7 @@ class ReservationDesk:
             ends_at=starts_at + timedelta(minutes=restaurant.dining_minutes),
             timezone=restaurant.timezone,
             notes=command.notes,
+            language=command.language,
             status=Status.PENDING,
             created_at=now,
             updated_at=now,
@@ -320,7 +321,10 @@ class ReservationDesk:
                 f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY_LENGTH} printable characters",
                 field="Idempotency-Key",
             )
-        fingerprint = hashlib.sha256(command.model_dump_json().encode()).hexdigest()
+        # Without `language` when it is not given, so keys claimed before the field existed
+        # still match a retry of the same body.
+        body = command.model_dump_json(exclude={"language"} if command.language is None else None)
+        fingerprint = hashlib.sha256(body.encode()).hexdigest()
         now = self._clock()
         return IdempotencyRecord(
             restaurant_id=restaurant_id,

@@ -47,6 +47,25 @@ class TestRestaurants:
         assert status == 200 and profile["timezone"] == "Europe/Paris"
         assert "staff_emails" not in profile and "capacity" not in profile
 
+    def test_public_profile_names_the_place_but_not_its_reply_address(self, api: Api) -> None:
+        body = restaurant_spec(
+            "le-coin",
+            address="3 place du Marché, 69001 Lyon",
+            phone="+33 4 78 00 00 00",
+            locale="fr",
+            contact_email="bonjour@le-coin.example",
+        ).model_dump(mode="json")
+        assert api.call("POST", "/restaurants", body, ADMIN)[0] == 201
+        status, profile, _ = api.call("GET", "/restaurants/le-coin")
+        assert status == 200
+        assert (profile["name"], profile["address"], profile["phone"], profile["locale"]) == (
+            "Chez Test",
+            "3 place du Marché, 69001 Lyon",
+            "+33478000000",
+            "fr",
+        )
+        assert "contact_email" not in profile and "staff_emails" not in profile
+
     def test_unknown_restaurant(self, api: Api) -> None:
         assert error_of(api.call("GET", "/restaurants/nowhere")) == (
             404,
@@ -224,6 +243,7 @@ class TestMalformedRequests:
             ({"guest": {"name": "Ann", "email": "not-an-email"}}, "guest.email"),
             ({"guest": {"name": "Ann"}}, "guest.email"),
             ({"guest": {"name": "Ann", "email": "a@example.com", "phone": "0612"}}, "guest.phone"),
+            ({"language": "de"}, "language"),
         ],
     )
     def test_shape_and_types_name_the_field(

@@ -46,6 +46,24 @@ def test_restaurants_round_trip_and_ids_are_unique(store: Stores) -> None:
         store.restaurants.add_restaurant(restaurant())
 
 
+def test_a_restaurants_contact_settings_round_trip(store: Stores) -> None:
+    placed = restaurant(
+        address="12 rue des Martyrs, 75009 Paris",
+        phone="+33142000000",
+        locale="fr",
+        contact_email="bonjour@chez-test.example",
+    )
+    store.restaurants.add_restaurant(placed)
+    assert store.restaurants.get_restaurant("chez-test") == placed
+
+
+def test_a_guests_language_round_trips(store: Stores) -> None:
+    booked = reservation().model_copy(update={"language": "fr"})
+    store.reservations.add_reservation(booked, capacity=40, idempotency=None)
+    found = store.reservations.get_reservation("chez-test", booked.id)
+    assert found == booked and found.language == "fr"
+
+
 def test_replacing_a_restaurant_is_optimistic(store: Stores) -> None:
     store.restaurants.add_restaurant(restaurant())
     changed = restaurant(capacity=60).model_copy(update={"version": 2})

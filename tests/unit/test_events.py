@@ -74,7 +74,27 @@ def test_the_detail_has_exactly_the_contracts_fields() -> None:
     top = {"event_id", "schema_version", "occurred_at", "previous_status", "reservation",
            "correlation_id"}  # fmt: skip
     state = {"id", "restaurant_id", "status", "party_size", "starts_at", "guest", "notes",
-             "decline_reason"}  # fmt: skip
+             "decline_reason", "ends_at", "version", "language", "cancelled_by"}  # fmt: skip
     assert set(detail) == top
     assert set(detail["reservation"]) == state
     assert set(detail["reservation"]["guest"]) == {"name", "email", "phone"}
+
+
+def test_a_cancellation_says_who_cancelled_and_the_guests_language() -> None:
+    booked = pending().model_copy(update={"language": "fr"})
+    cancelled = booked.moved_to(Status.CANCELLED, now=NOW, cancelled_by="guest")
+    event = event_for_change(booked, cancelled)
+    assert event is not None
+    state = event.reservation
+    assert (state.cancelled_by, state.language, state.version) == ("guest", "fr", 2)
+    assert state.ends_at == "2026-03-04T21:00:00+01:00"  # the meal's end, restaurant's offset
+
+
+def test_events_published_before_the_additive_fields_still_read() -> None:
+    event = event_for_change(None, pending())
+    assert event is not None
+    older = json.loads(event.model_dump_json())
+    for added in ("ends_at", "version", "language", "cancelled_by"):
+        del older["reservation"][added]
+    state = ReservationRequested.model_validate(older).reservation
+    assert (state.ends_at, state.version, state.language, state.cancelled_by) == (None,) * 4

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -147,6 +150,23 @@ class TestIdempotencyKey:
             desk.request("chez-test", booking(local(WEDNESDAY, "19:30"), 3), idempotency_key="k")
         assert caught.value.field == "Idempotency-Key"
         assert len(store.reservations.stored) == 1
+
+    def test_a_key_claimed_before_guests_chose_a_language_still_matches_its_retry(
+        self, desk: ReservationDesk, store: InMemoryStores
+    ) -> None:
+        request = booking(local(WEDNESDAY, "19:30"), 2)
+        first = desk.request("chez-test", request, idempotency_key="k")
+        [(key, claim)] = store.reservations.idempotency.items()
+        # The fingerprint a claim got before `language` existed: the body without that field.
+        before = request.model_dump(mode="json", exclude={"language"})
+        old_body = json.dumps(before, separators=(",", ":"), ensure_ascii=False)
+        store.reservations.idempotency[key] = replace(
+            claim, fingerprint=hashlib.sha256(old_body.encode()).hexdigest()
+        )
+        again = desk.request("chez-test", request, idempotency_key="k")
+        assert again.replayed and again.reservation.id == first.reservation.id
+        with pytest.raises(IdempotencyKeyReused):  # choosing a language is another body
+            desk.request("chez-test", request.model_copy(update={"language": "fr"}), "k")
 
     def test_keys_are_per_restaurant(self, desk: ReservationDesk, store: InMemoryStores) -> None:
         store.admin(Clock()).create(restaurant_spec("other"))

@@ -38,11 +38,37 @@ from tests.builders import restaurant_spec
         ({"capacity": "40"}, "valid integer"),
         ({"id": "Bad Slug!"}, "pattern"),
         ({"surprise": 1}, "Extra inputs"),
+        ({"address": ""}, "at least 1 character"),
+        ({"address": "x" * 201}, "at most 200 characters"),
+        ({"address": "12 rue X\n75009 Paris"}, "control characters"),
+        ({"phone": "01 42 00 00 00"}, "E.164"),
+        ({"locale": "de"}, "'en' or 'fr'"),
+        ({"contact_email": "not-an-email"}, "email"),
     ],
 )
 def test_invalid_settings_are_rejected(override: dict[str, Any], fragment: str) -> None:
     with pytest.raises(ValidationError, match=fragment):
         restaurant_spec(**override)
+
+
+def test_contact_settings_are_optional_and_normalised() -> None:
+    plain = restaurant_spec()
+    assert (plain.address, plain.phone, plain.locale, plain.contact_email) == (
+        None,
+        None,
+        "en",
+        None,
+    )
+    assert plain.reply_address == "staff@chez-test.example"  # the first staff address
+    given = restaurant_spec(
+        address=" 12 rue des Martyrs, 75009 Paris ",
+        phone="+33 1 42 00 00 00",
+        locale="fr",
+        contact_email="bonjour@chez-test.example",
+    )
+    assert given.address == "12 rue des Martyrs, 75009 Paris"
+    assert given.phone == "+33142000000"
+    assert given.reply_address == "bonjour@chez-test.example"
 
 
 def test_seatings_follow_the_last_seating_rule() -> None:
