@@ -372,7 +372,8 @@ def publish_reservation_events(event: DynamoDBEvent) -> dict[str, Any]:
     maximum_batching_window_in_seconds=STAFF_NOTIFICATIONS.batching_window_seconds,
 )
 def notify_staff(event: SQSEvent) -> dict[str, Any]:
-    """ReservationRequested (via the staff queue) -> one email to the restaurant's staff."""
+    """Requested, or cancelled by the guest (via the staff queue) -> one email to the
+    restaurant's staff."""
     response: dict[str, Any] = bootstrap.wiring().staff_notification_batch(
         event.to_dict(), event.context
     )
@@ -381,7 +382,7 @@ def notify_staff(event: SQSEvent) -> dict[str, Any]:
 
 @app.on_cw_event(GUEST_NOTIFICATIONS.pattern)
 def notify_guest(event: CloudWatchEvent) -> dict[str, str]:
-    """Accepted, declined or cancelled -> an email to the guest."""
+    """Requested, accepted, declined or cancelled -> an email to the guest."""
     return bootstrap.wiring().guest_notification(event.to_dict(), event.context)
 
 

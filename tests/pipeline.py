@@ -5,11 +5,12 @@ and EventBridge events for the on_cw_event handlers (tapped from the bus through
 from __future__ import annotations
 
 import email
+import email.policy
 import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
-from email.message import Message
+from email.message import EmailMessage, Message
 from types import ModuleType
 from typing import Any
 
@@ -38,7 +39,7 @@ class SentEmail:
     subject: str
     text: str
     html: str
-    headers: Message
+    headers: EmailMessage
 
 
 class Pipeline:
@@ -171,12 +172,16 @@ class Pipeline:
 
 
 def sent_emails() -> list[SentEmail]:
-    """Every email SES (moto) accepted, parsed."""
+    """Every email SES (moto) accepted, parsed (headers decoded, as a mail client shows them)."""
     backend = ses_backends[ACCOUNT][REGION]
     sent = []
     for message in backend.sent_messages:
-        parsed = email.message_from_string(message.raw_data)
-        parts = {p.get_content_type(): p for p in parsed.walk() if not p.is_multipart()}
+        parsed = email.message_from_string(message.raw_data, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        parts: dict[str, Message] = {}
+        for part in parsed.walk():
+            if not part.is_multipart():
+                parts.setdefault(part.get_content_type(), part)  # an attachment comes after
         sent.append(
             SentEmail(
                 to=tuple(a.strip() for a in str(parsed["To"]).split(",")),
@@ -192,7 +197,8 @@ def sent_emails() -> list[SentEmail]:
 def _decoded(part: Message) -> str:
     payload = part.get_payload(decode=True)
     assert isinstance(payload, bytes)
-    return payload.decode(part.get_content_charset() or "utf-8")
+    # Sent with CRLF line ends, as SMTP wants; read with "\n", as a mail client shows it.
+    return payload.decode(part.get_content_charset() or "utf-8").replace("\r\n", "\n")
 
 
 @dataclass

@@ -93,14 +93,20 @@ class OncePerEvent(Generic[E]):
         else:
             done = result.get("result")
             sent = done if isinstance(done, dict) else {"message_id": str(done)}
+            # `work` answers {} when the event needs no email (e.g. staff are not told of
+            # their own cancellations): nothing to record or count.
+            if not self._ran.get():
+                what = "email skipped: event already handled"
+            else:
+                what = "email sent" if sent else "no email for this event"
             self._logger.info(
-                "email sent" if self._ran.get() else "email skipped: event already handled",
+                what,
                 consumer=self._consumer,
                 event_id=detail.get("event_id"),
                 reservation_id=(detail.get("reservation") or {}).get("id"),
                 message_id=sent.get("message_id"),
             )
-            if self._ran.get():
+            if self._ran.get() and sent:
                 self._record(detail, "email sent", sent)
                 self._metrics.count("EmailsSent")
         finally:

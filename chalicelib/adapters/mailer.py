@@ -1,12 +1,70 @@
-"""Sends emails through SES as MIME (plain text and HTML alternatives)."""
+"""Sends emails through SES as MIME: text and HTML (and a calendar invite) as alternatives,
+inside multipart/mixed when there are attachments; every header RFC 2047-encoded where it
+is not ASCII (the SMTP policy), CRLF line ends."""
 
 from __future__ import annotations
 
+from email import policy
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, make_msgid, parseaddr
 from typing import Any
 
 from chalicelib.services.emails import Email
+
+
+class UndeliverableAddress(ValueError):
+    """An address SES cannot deliver to (a non-ASCII local part: SES has no SMTPUTF8)."""
+
+
+def ascii_address(address: str) -> str:
+    """`address` as it travels: an international domain in its ASCII (IDNA) form."""
+    local, _, domain = address.strip().rpartition("@")
+    if not local.isascii():
+        raise UndeliverableAddress(f"cannot deliver to {address!r}: the part before @ is not ASCII")
+    return f"{local}@{domain.encode('idna').decode('ascii')}"
+
+
+def mime_message(email: Email, sender: str) -> EmailMessage:
+    """The message as it is sent: From is `sender` under the email's display name."""
+    sender_address = ascii_address(parseaddr(sender)[1])
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = Address(display_name=email.from_name or "", addr_spec=sender_address)
+    message["To"] = [Address(addr_spec=ascii_address(a)) for a in email.to]
+    if email.reply_to:
+        message["Reply-To"] = [Address(addr_spec=ascii_address(a)) for a in email.reply_to]
+    message["Subject"] = email.subject
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(domain=sender_address.rpartition("@")[2] or None)
+    message["X-Reservation-Id"] = email.reservation_id
+    message["X-Event-Id"] = email.event_id
+    if email.correlation_id:
+        message["X-Correlation-Id"] = email.correlation_id
+    # Quoted-printable keeps every part 7-bit clean (accents, long lines) and readable.
+    message.set_content(email.text, cte="quoted-printable")
+    message.add_alternative(email.html, subtype="html", cte="quoted-printable")
+    if email.calendar is not None:
+        # Base64 keeps the iCalendar object's CRLF line ends and folding byte for byte.
+        message.add_alternative(
+            email.calendar.ics().encode(),
+            maintype="text",
+            subtype="calendar",
+            params={"method": email.calendar.method, "charset": "utf-8"},
+        )
+    for attachment in email.attachments:
+        maintype, _, rest = attachment.content_type.partition("/")
+        subtype, *parameters = (piece.strip() for piece in rest.split(";"))
+        params = dict(p.split("=", 1) for p in parameters if "=" in p)
+        if maintype == "text":
+            params.setdefault("charset", "utf-8")
+        message.add_attachment(
+            attachment.data,
+            maintype=maintype,
+            subtype=subtype,
+            filename=attachment.filename,
+            params=params,
+        )
+    return message
 
 
 class SesMailer:
@@ -15,21 +73,10 @@ class SesMailer:
         self._sender = sender
 
     def send(self, email: Email) -> str:
-        message = EmailMessage()
-        message["From"] = self._sender
-        message["To"] = ", ".join(email.to)
-        message["Subject"] = email.subject
-        message["Date"] = formatdate(usegmt=True)
-        message["Message-ID"] = make_msgid(domain=self._sender.rpartition("@")[2] or None)
-        message["X-Reservation-Id"] = email.reservation_id
-        message["X-Event-Id"] = email.event_id
-        if email.correlation_id:
-            message["X-Correlation-Id"] = email.correlation_id
-        message.set_content(email.text)
-        message.add_alternative(email.html, subtype="html")
+        message = mime_message(email, self._sender)
         response = self._client.send_raw_email(
-            Source=self._sender,
-            Destinations=list(email.to),
+            Source=ascii_address(parseaddr(self._sender)[1]),
+            Destinations=[ascii_address(address) for address in email.to],
             RawMessage={"Data": message.as_bytes()},
         )
         return str(response["MessageId"])

@@ -22,6 +22,18 @@ def e164(value: str) -> str:
     return compact
 
 
+def mailable(address: str) -> str:
+    """`address` unchanged, or ValueError when its local part (before the @) is not ASCII:
+    the mail service (SES) delivers only to ASCII local parts (domains may be international)."""
+    local = address.rpartition("@")[0]
+    if not local.isascii():
+        raise ValueError(
+            "the part before the @ must be plain ASCII letters, digits or punctuation: "
+            "email to other addresses cannot be delivered"
+        )
+    return address
+
+
 def no_control_characters(value: str, *, allow_newlines: bool) -> str:
     """`value` unchanged, or ValueError naming the first control character in it."""
     allowed = {"\n", "\t", "\r"} if allow_newlines else set()

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
-from chalicelib.domain.contact import Language, e164, no_control_characters
+from chalicelib.domain.contact import Language, e164, mailable, no_control_characters
 from chalicelib.domain.errors import InvalidTransition
 
 
@@ -31,7 +31,13 @@ HOLDS_COVERS = frozenset({Status.PENDING, Status.ACCEPTED})
 
 
 class Guest(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    # A NewGuest stored in a Reservation becomes a plain Guest (compares equal once read back).
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        str_strip_whitespace=True,
+        revalidate_instances="subclass-instances",
+    )
 
     name: Annotated[str, Field(min_length=1, max_length=100)]
     email: EmailStr
@@ -48,12 +54,22 @@ class Guest(BaseModel):
         return None if value is None else e164(value)
 
 
+class NewGuest(Guest):
+    """The guest of a new request: their address must be one mail can be delivered to (not
+    checked on `Guest`, so reservations stored before still load)."""
+
+    @field_validator("email")
+    @classmethod
+    def _mailable(cls, value: str) -> str:
+        return mailable(value)
+
+
 class RequestReservation(BaseModel):
     """A guest's request for a table (body of POST /restaurants/{id}/reservations)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    guest: Guest
+    guest: NewGuest
     party_size: Annotated[int, Field(strict=True, ge=1, le=1000)]
     starts_at: datetime
     notes: Annotated[str | None, Field(max_length=500)] = None

@@ -5,13 +5,19 @@ each restaurant's daily totals. Idempotency on the event id is added where they 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from chalicelib.domain.events import BusinessEvent, ReservationRequested
+from chalicelib.domain.events import BusinessEvent, ReservationCancelled, ReservationRequested
 from chalicelib.domain.reservations import HOLDS_COVERS
 from chalicelib.domain.tokens import ManageTokens
 from chalicelib.services.booking import find_restaurant
-from chalicelib.services.emails import Email, guest_status_email, staff_request_email
+from chalicelib.services.emails import (
+    Email,
+    guest_email,
+    local_day,
+    staff_cancellation_email,
+    staff_request_email,
+)
 from chalicelib.services.ports import (
     DailyTotalStore,
     Mailer,
@@ -22,6 +28,8 @@ from chalicelib.services.ports import (
 from chalicelib.web.links import StaffLinks, manage_url
 
 SUMMARY_FIELDS = ("requested", "pending", "accepted", "declined", "cancelled", "covers_booked")
+# How long the day-view link of a staff email signs its recipients in.
+DAY_VIEW_LINK_LIFETIME = timedelta(days=3)
 
 
 class StaffNotifier:
@@ -31,21 +39,26 @@ class StaffNotifier:
         self._mailer = mailer
 
     def notify(self, event: BusinessEvent) -> dict[str, str]:
-        """Email every staff address of the restaurant about a new request (one message)."""
-        if not isinstance(event, ReservationRequested):
-            raise ValueError(f"staff are notified of requests only, not {event.detail_type}")
+        """One email to every staff address of the restaurant: a new request (with its Accept
+        and Decline links), or a guest's cancellation. A staff cancellation sends nothing
+        (staff did it): the answer is then empty."""
         state = event.reservation
+        if isinstance(event, ReservationCancelled) and state.cancelled_by != "guest":
+            return {}
+        if not isinstance(event, ReservationRequested | ReservationCancelled):
+            raise ValueError(f"staff are not notified of {event.detail_type}")
         restaurant = find_restaurant(self._restaurants, state.restaurant_id)
-        accept, decline = self._links.answers(
-            state.restaurant_id, state.id, datetime.fromisoformat(state.starts_at)
+        staff = tuple(str(address) for address in restaurant.staff_emails)
+        day_view = self._links.day_view(
+            restaurant.id, staff, local_day(state, restaurant), DAY_VIEW_LINK_LIFETIME
         )
-        email = staff_request_email(
-            event,
-            restaurant.name,
-            tuple(str(address) for address in restaurant.staff_emails),
-            accept,
-            decline,
-        )
+        if isinstance(event, ReservationCancelled):
+            email = staff_cancellation_email(event, restaurant, day_view)
+        else:
+            accept, decline = self._links.answers(
+                state.restaurant_id, state.id, datetime.fromisoformat(state.starts_at)
+            )
+            email = staff_request_email(event, restaurant, accept, decline, day_view)
         return sent(email, self._mailer.send(email))
 
 
@@ -63,11 +76,12 @@ class GuestNotifier:
         self._mailer = mailer
 
     def notify(self, event: BusinessEvent) -> dict[str, str]:
+        """The guest's email about their request: received, confirmed, declined, cancelled."""
         state = event.reservation
         restaurant = find_restaurant(self._restaurants, state.restaurant_id)
         token = self._tokens.for_reservation(state.restaurant_id, state.id)
         link = manage_url(self._base, state.restaurant_id, state.id, token)
-        email = guest_status_email(event, restaurant.name, link)
+        email = guest_email(event, restaurant, link)
         return sent(email, self._mailer.send(email))
 
 

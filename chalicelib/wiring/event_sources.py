@@ -54,7 +54,7 @@ class StreamMapping:
 
 @dataclass(frozen=True)
 class QueueMapping:
-    """An SQS event source mapping."""
+    """An SQS event source mapping, and the events a rule on the bus sends to its queue."""
 
     handler: str
     queue: str  # logical id in infra/resources.yaml
@@ -62,6 +62,14 @@ class QueueMapping:
     batching_window_seconds: int
     # How many invocations Lambda runs at once for this queue: bounds the calls downstream.
     maximum_concurrency: int
+    # The queue's rule (`rule`, a logical id in infra/resources.yaml) routes these detail
+    # types to it; the template spells its pattern and a test holds it to `rule_pattern`.
+    rule: str
+    detail_types: tuple[str, ...]
+
+    @property
+    def rule_pattern(self) -> dict[str, Any]:
+        return {"source": [SOURCE], "detail-type": list(self.detail_types)}
 
     def lambda_settings(self) -> dict[str, Any]:
         return {
@@ -138,6 +146,9 @@ STAFF_NOTIFICATIONS = QueueMapping(
     # waits in the queue instead of throttling SES; a throttled send is retried by botocore,
     # then by the queue.
     maximum_concurrency=2,
+    rule="StaffNotificationRule",
+    # Requests, and cancellations (staff hear of a guest's; their own send nothing).
+    detail_types=("ReservationRequested", "ReservationCancelled"),
 )
 
 # Each function's timeout, the one source for `chalice deploy` and `chalice package` alike
@@ -162,7 +173,12 @@ def queue_template_parameters() -> dict[str, str]:
 
 GUEST_NOTIFICATIONS = BusSubscription(
     handler="notify_guest",
-    detail_types=("ReservationAccepted", "ReservationDeclined", "ReservationCancelled"),
+    detail_types=(
+        "ReservationRequested",
+        "ReservationAccepted",
+        "ReservationDeclined",
+        "ReservationCancelled",
+    ),
 )
 
 DAILY_SUMMARY = BusSubscription(

@@ -244,6 +244,7 @@ class TestMalformedRequests:
             ({"guest": {"name": "Ann"}}, "guest.email"),
             ({"guest": {"name": "Ann", "email": "a@example.com", "phone": "0612"}}, "guest.phone"),
             ({"language": "de"}, "language"),
+            ({"guest": {"name": "Ann", "email": "élodie@example.com"}}, "guest.email"),
         ],
     )
     def test_shape_and_types_name_the_field(

@@ -12,6 +12,7 @@ from chalicelib.wiring.event_sources import (
     RESERVATION_STREAM,
     STAFF_NOTIFICATIONS,
 )
+from infra.package import load_resources
 from localdev.patterns import matches
 
 
@@ -53,3 +54,12 @@ def test_the_stream_filter_and_the_codes_own_check_agree() -> None:
     for case in cases:
         assert matches(RESERVATION_CHANGES_PATTERN, case) is is_reservation_change(case), case
     assert sum(is_reservation_change(c) for c in cases) == 2
+
+
+def test_the_staff_queues_rule_routes_what_the_staff_notifier_handles() -> None:
+    rule = load_resources()["Resources"][STAFF_NOTIFICATIONS.rule]["Properties"]
+    assert rule["EventPattern"] == STAFF_NOTIFICATIONS.rule_pattern
+    assert STAFF_NOTIFICATIONS.rule_pattern["detail-type"] == [
+        "ReservationRequested",
+        "ReservationCancelled",
+    ]

@@ -61,7 +61,11 @@ def test_the_zip_holds_only_what_runs_in_lambda(packaged: Path) -> None:
     assert not top & SHIPPED_TOP_LEVEL_FORBIDDEN, top & SHIPPED_TOP_LEVEL_FORBIDDEN
     assert not [n for n in names if n.startswith("chalice/cli")]
     size_mb = archive.stat().st_size / 1e6
-    assert size_mb < 15, f"{size_mb:.1f} MB"
+    # Measured: 7.6 MB before Babel, 18.0 MB with Babel 2.18.0 (10.2 MB zipped, 9.8 MB of it
+    # CLDR data for ~1,000 locales; 52 MB unzipped, Lambda allows 250). The bound was 15 MB;
+    # raised to 20 for the emails' dates in the guest's language, rather than trimming Babel's
+    # locale data in one deploy path only. It still catches a test or dev package shipped.
+    assert size_mb < 20, f"{size_mb:.1f} MB"
 
 
 @pytest.mark.parametrize("which", ["resources", "packaged"])

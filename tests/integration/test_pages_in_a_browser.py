@@ -15,6 +15,7 @@ import pytest
 
 from chalicelib.wiring import bootstrap
 from localdev.lambda_shapes import LocalLambdaContext
+from tests.app.conftest import upcoming_wednesday
 from tests.browser import Browser, Page, through_api_gateway, through_test_client
 from tests.pipeline import RES, Flow, SentEmail, sent_emails
 
@@ -40,14 +41,23 @@ def status_of(flow: Flow, reservation_id: str) -> dict[str, Any]:
 
 
 def emails_to_guest() -> list[SentEmail]:
-    return [e for e in sent_emails() if e.to == ("grace@example.com",)]
+    """What the guest was sent after the receipt of their request (the answers)."""
+    return [
+        e
+        for e in sent_emails()
+        if e.to == ("grace@example.com",) and not e.subject.startswith("Request received")
+    ]
 
 
 def requested(flow: Flow, **overrides: Any) -> tuple[dict[str, Any], SentEmail]:
     """A booking request and the staff email it produced."""
     booked = flow.book(**overrides)
     flow.pipeline.drain()
-    [email] = [e for e in sent_emails() if e.headers["X-Reservation-Id"] == booked["id"]]
+    [email] = [
+        e
+        for e in sent_emails()
+        if e.headers["X-Reservation-Id"] == booked["id"] and e.to != ("grace@example.com",)
+    ]
     return booked, email
 
 
@@ -133,6 +143,18 @@ def test_guest_confirms_then_cancels_from_the_confirmation_email(
     assert len(emails_to_guest()) == 2
     reopened = browser.open(manage_link(confirmation))
     assert "Cancelled" in reopened.text and not reopened.forms()
+
+
+def test_staff_open_the_days_bookings_from_a_request_email(flow: Flow, browser: Browser) -> None:
+    booked, email = requested(flow, hhmm="20:00")
+    link = staff_link(email, "Open the day's bookings")
+    opened = browser.open(link)
+    assert opened.status == 200 and not browser.cookies  # opening it signs nobody in
+    day = browser.submit(opened, "Open the bookings")
+    assert day.status == 200, day.text
+    assert day.url.endswith(f"/restaurants/bistro-a/staff?date={upcoming_wednesday()}")
+    assert "Waiting for an answer (1)" in day.text and "Grace Hopper" in day.text
+    assert status_of(flow, booked["id"])["status"] == "PENDING"
 
 
 def on_stage(url: str) -> str:

@@ -44,7 +44,7 @@ def test_request_to_staff_email_to_accept_to_guest_email(flow: Flow) -> None:
     day = upcoming_wednesday()
     assert staff_email.to == ("chef@a.example", "desk@a.example")
     assert staff_email.subject == (
-        f"Booking request: Grace Hopper, 3 guests, {day.strftime('%a %d %b')} 19:30"
+        f"Booking request: Grace Hopper, 3 guests, {day:%a} {day.day} {day:%b} 19:30"
     )
     assert "grace@example.com" in staff_email.text and "+14155550100" in staff_email.text
     assert "Birthday <b>cake</b>" in staff_email.text
@@ -73,13 +73,21 @@ def test_request_to_staff_email_to_accept_to_guest_email(flow: Flow) -> None:
 
     flow.pipeline.drain()
     guest_emails = [e for e in sent_emails() if e.to == ("grace@example.com",)]
-    assert len(guest_emails) == 1
-    confirmation = guest_emails[0]
+    received, confirmation = guest_emails  # the request's receipt, then the answer
+    assert received.subject == (
+        f"Request received: your table at Chez Test, {day:%a} {day.day} {day:%b} 19:30"
+    )
     assert confirmation.subject.startswith("Confirmed: your table at Chez Test")
-    manage = re.search(r"https://reservations\.test(\S+/manage\?token=\S+)", confirmation.text)
-    assert manage, confirmation.text
-    status, page, _ = flow.api.call("GET", manage.group(1))
-    assert status == 200 and "Cancel my reservation" in page
+    assert confirmation.headers["Reply-To"] == "chef@a.example"  # the first staff address
+    assert str(confirmation.headers["From"]).startswith("Chez Test <")
+    invite = confirmation.headers.get_body(("calendar",))
+    assert invite is not None and invite.get_param("method") == "REQUEST"
+    assert "UID:" + booked["id"] + "@reservations" in invite.get_content()
+    for email in (received, confirmation):
+        manage = re.search(r"https://reservations\.test(\S+/manage\?token=\S+)", email.text)
+        assert manage, email.text
+        status, page, _ = flow.api.call("GET", manage.group(1))
+        assert status == 200 and "Cancel my reservation" in page
     assert flow.summary() == {
         "date": day.isoformat(),
         "requested": 1,
@@ -100,9 +108,24 @@ def test_decline_with_reason_and_guest_cancel_emails(flow: Flow) -> None:
     flow.api.call("POST", f"{RES}/{cancelled['id']}/cancel?token={cancelled['manage_token']}")
     flow.pipeline.drain()
     guest = [e for e in sent_emails() if e.to == ("grace@example.com",)]
-    assert sorted(e.subject.split(":")[0].split(" ")[0] for e in guest) == ["Cancelled", "Your"]
+    assert sorted(e.subject.split(":")[0].split(" ")[0] for e in guest) == [
+        "Cancelled",
+        "Request",
+        "Request",
+        "Your",
+    ]
     [decline] = [e for e in guest if "declined" in e.subject]
     assert "Reason: Private event" in decline.text
+    [cancellation] = [e for e in guest if e.subject.startswith("Cancelled")]
+    assert "as you asked" in cancellation.text
+    assert cancellation.headers.get_body(("calendar",)) is None  # never confirmed: no invite
+    # Staff hear of the guest's cancellation (replies go to the guest), not of their decline.
+    to_staff = [e for e in sent_emails() if e.to == ("chef@a.example", "desk@a.example")]
+    assert [e.subject.split(":")[0] for e in to_staff] == ["Booking request"] * 2 + [
+        "Cancelled by the guest"
+    ]
+    assert to_staff[-1].headers["Reply-To"] == "grace@example.com"
+    assert "The table is free again." in to_staff[-1].text
     summary = flow.summary()
     assert (summary["requested"], summary["declined"], summary["cancelled"]) == (2, 1, 1)
     assert (summary["pending"], summary["covers_booked"]) == (0, 0)

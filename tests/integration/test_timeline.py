@@ -62,9 +62,15 @@ def test_a_correlation_id_goes_the_whole_way_and_the_timeline_lists_every_step(
     assert cancel_id and cancel_id not in {"checkout-42", "desk-7"}
     flow.pipeline.drain()
 
-    # The emails say which request caused them.
+    # The emails say which request caused them (staff and the guest hear of the request; staff
+    # are not told of their own cancellation).
     emails = [e for e in sent_emails() if e.headers["X-Reservation-Id"] == booked["id"]]
-    assert [e.headers["X-Correlation-Id"] for e in emails] == ["checkout-42", "desk-7", cancel_id]
+    assert [e.headers["X-Correlation-Id"] for e in emails] == [
+        "checkout-42",
+        "checkout-42",
+        "desk-7",
+        cancel_id,
+    ]
     # So do the events on the bus and the log lines of every step.
     events = [
         e for e in flow.pipeline.delivered if e["detail"]["reservation"]["id"] == booked["id"]
@@ -82,6 +88,7 @@ def test_a_correlation_id_goes_the_whole_way_and_the_timeline_lists_every_step(
         ("reservation requested", None),
         ("event published", "ReservationRequested"),
         ("email sent", "notify_staff"),
+        ("email sent", "notify_guest"),
         ("event published", "ReservationAccepted"),
         ("email sent", "notify_guest"),
         ("event published", "ReservationCancelled"),
@@ -135,6 +142,6 @@ def test_metrics_count_each_step_once(flow: Flow, capsys: pytest.CaptureFixture[
     flow.pipeline.drain()  # nothing left: nothing counted twice
     metrics = emitted_metrics(capsys.readouterr().out)
     assert metrics == Counter(
-        {"EventsPublished": 2, "EmailsSent": 2, "ReservationsRequested": 1,
+        {"EventsPublished": 2, "EmailsSent": 3, "ReservationsRequested": 1,
          "ReservationsDeclined": 1}
     )  # fmt: skip
