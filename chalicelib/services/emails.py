@@ -56,6 +56,9 @@ class Email:
 class Link:
     label: str
     url: str
+    # The address written out in the HTML too ("label: https://…"): a guest sees where a
+    # link leads before following it. Staff's actions read as their label alone.
+    shown: bool = False
 
 
 # What an email body is made of: a paragraph, a paragraph of lines, or a row of links.
@@ -137,7 +140,7 @@ def _staff_email(
         to=tuple(str(address) for address in restaurant.staff_emails),
         subject=_one_line(subject),
         text=_text(blocks, restaurant, words(restaurant.locale)),
-        html=_html(title, blocks, restaurant),
+        html=_html(title, blocks, restaurant, words(restaurant.locale)),
         reservation_id=state.id,
         event_id=event.event_id,
         correlation_id=event.correlation_id,
@@ -166,7 +169,7 @@ def guest_email(event: BusinessEvent, restaurant: Restaurant, manage_url: str) -
         blocks = [
             w["received_intro"].format(**names, when=moment.when(w)),
             w["received_pending"],
-            Link(w["manage_request"], manage_url),
+            Link(w["manage_request"], manage_url, shown=True),
         ]
     elif state.status is Status.ACCEPTED:
         subject = w["accepted_subject"].format(**dated)
@@ -174,7 +177,7 @@ def guest_email(event: BusinessEvent, restaurant: Restaurant, manage_url: str) -
         blocks = [
             w["accepted_intro"].format(**names, when=moment.when(w)),
             w["accepted_invite"],
-            Link(w["manage_reservation"], manage_url),
+            Link(w["manage_reservation"], manage_url, shown=True),
         ]
     elif state.status is Status.DECLINED:
         subject = w["declined_subject"].format(**dated)
@@ -199,7 +202,7 @@ def guest_email(event: BusinessEvent, restaurant: Restaurant, manage_url: str) -
         to=(state.guest.email,),
         subject=_one_line(subject),
         text=_text(blocks, restaurant, w),
-        html=_html(subject, blocks, restaurant),
+        html=_html(subject, blocks, restaurant, w),
         reservation_id=state.id,
         event_id=event.event_id,
         correlation_id=event.correlation_id,
@@ -324,7 +327,13 @@ def _text(blocks: list[Block], restaurant: Restaurant, w: dict[str, str]) -> str
     return "\n\n".join([*paragraphs, signature]) + "\n"
 
 
-def _html(title: str, blocks: list[Block], restaurant: Restaurant) -> str:
+def _html(title: str, blocks: list[Block], restaurant: Restaurant, w: dict[str, str]) -> str:
+    def _anchor(link: Link) -> str:
+        anchor = (
+            f'<a href="{escape(link.url)}">{escape(link.url if link.shown else link.label)}</a>'
+        )
+        return f"{escape(link.label + w['colon'])}{anchor}" if link.shown else anchor
+
     body = []
     for block in blocks:
         if isinstance(block, Link):
@@ -347,10 +356,6 @@ def _html(title: str, blocks: list[Block], restaurant: Restaurant) -> str:
 
 def _escape_lines(value: str) -> str:
     return "<br>".join(escape(line) for line in value.splitlines())
-
-
-def _anchor(link: Link) -> str:
-    return f'<a href="{escape(link.url)}">{escape(link.label)}</a>'
 
 
 def _one_line(value: str) -> str:

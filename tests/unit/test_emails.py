@@ -151,6 +151,8 @@ def test_the_guest_hears_that_the_request_was_received_with_the_manage_link() ->
     assert email.to == ("ada@example.com",) and email.reply_to == ("staff@chez-test.example",)
     assert "It is not confirmed yet" in email.text
     assert "To view or cancel your request: https://x.test/manage?token=t" in email.text
+    url = "https://x.test/manage?token=t"
+    assert f'To view or cancel your request: <a href="{url}">{url}</a>' in email.html
     assert email.calendar is None and email.attachments == ()
 
 
