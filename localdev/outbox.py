@@ -2,24 +2,35 @@
 .eml files.
 
     http://127.0.0.1:8025/               newest first; each message viewable, links clickable
-    http://127.0.0.1:8025/messages.json  [{id, from, to, subject, text, html, sent_at}, ...]
+    http://127.0.0.1:8025/messages.json  [{id, from, to, reply_to, subject, text, html,
+                                           attachments: [{filename, content_type}], sent_at}]
+    /messages/<id>/attachments/<n>       the n-th attachment, with its own content type
     .localdev/outbox/*.eml               one file per message
+
+Headers are shown decoded (RFC 2047), as a mail client shows them.
 """
 
 from __future__ import annotations
 
 import email
+import email.policy
 import json
 import threading
-from email.message import Message
+from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from localdev.aws_emulation import ACCOUNT
 from localdev.console import Console
+
+# What messages.json shows of each message (attachments without their bytes).
+PUBLIC_FIELDS = (
+    "id", "from", "to", "reply_to", "subject", "text", "html", "attachments", "sent_at",
+)  # fmt: skip
 
 
 class Outbox:
@@ -54,34 +65,67 @@ class Outbox:
     def messages(self) -> list[dict[str, Any]]:
         """Newest first."""
         with self._lock:
-            return [
-                {k: m[k] for k in ("id", "from", "to", "subject", "text", "html", "sent_at")}
-                for m in reversed(self._messages)
-            ]
+            return [{k: m[k] for k in PUBLIC_FIELDS} for m in reversed(self._messages)]
+
+    def attachment(self, message_id: str, index: int) -> tuple[str, str, bytes] | None:
+        """(filename, Content-Type header, bytes) of a message's attachment, or None."""
+        with self._lock:
+            found = next((m for m in self._messages if m["id"] == message_id), None)
+        files = found["files"] if found else []
+        return files[index] if 0 <= index < len(files) else None
 
     def _parse(self, raw: Any) -> dict[str, Any]:
-        parsed = email.message_from_string(getattr(raw, "raw_data", ""))
-        parts = {p.get_content_type(): p for p in parsed.walk() if not p.is_multipart()}
+        parsed = email.message_from_string(
+            getattr(raw, "raw_data", ""), policy=email.policy.default
+        )
+        assert isinstance(parsed, EmailMessage)
         sent_at = parsedate_to_datetime(parsed["Date"]) if parsed["Date"] else None
+        files = [
+            (part.get_filename() or f"attachment-{n + 1}", str(part["Content-Type"]), _bytes(part))
+            for n, part in enumerate(parsed.iter_attachments())
+        ]
         return {
             "id": raw.id,
-            "from": raw.source,
-            "to": [a.strip() for a in str(parsed.get("To", "")).split(",") if a.strip()],
+            "from": str(parsed.get("From", "")) or raw.source,
+            "to": _addresses(parsed, "To"),
+            "reply_to": _addresses(parsed, "Reply-To"),
             "subject": str(parsed.get("Subject", "")),
-            "text": _decoded(parts.get("text/plain")),
-            "html": _decoded(parts.get("text/html")),
+            "text": _text(parsed.get_body(("plain",))),
+            "html": _text(parsed.get_body(("html",))),
+            "attachments": [
+                {"filename": name, "content_type": content_type.split(";")[0].strip()}
+                for name, content_type, _ in files
+            ],
+            "files": files,
             "sent_at": sent_at.isoformat() if sent_at else "",
             "reservation_id": parsed.get("X-Reservation-Id"),
         }
 
 
-def _decoded(part: Message | None) -> str:
+def _addresses(message: EmailMessage, header: str) -> list[str]:
+    """A header's addresses, decoded ("Café Élodie <a@b.example>"), one string each."""
+    value = message.get(header)
+    if value is None:
+        return []
+    addresses = getattr(value, "addresses", None)
+    if addresses is None:
+        return [a.strip() for a in str(value).split(",") if a.strip()]
+    return [str(address) for address in addresses]
+
+
+def _text(part: Any) -> str:
     if part is None:
         return ""
+    try:
+        content = part.get_content()
+    except (LookupError, ValueError):  # an unknown charset: show what can be shown
+        content = _bytes(part).decode("utf-8", errors="replace")
+    return str(content).replace("\r\n", "\n")
+
+
+def _bytes(part: EmailMessage) -> bytes:
     payload = part.get_payload(decode=True)
-    if not isinstance(payload, bytes):
-        return ""
-    return payload.decode(part.get_content_charset() or "utf-8", errors="replace")
+    return payload if isinstance(payload, bytes) else b""
 
 
 class FaultControl(Protocol):
@@ -117,12 +161,20 @@ def serve(
                 return
             self._send(*_page(outbox, path))
 
-        def _send(self, status: int, content_type: str, body: str) -> None:
-            data = body.encode()
+        def _send(
+            self,
+            status: int,
+            content_type: str,
+            body: str | bytes,
+            headers: dict[str, str] | None = None,
+        ) -> None:
+            data = body.encode() if isinstance(body, str) else body
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.send_header("Cache-Control", "no-store")
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
 
@@ -134,19 +186,35 @@ def serve(
     return server
 
 
-def _page(outbox: Outbox, path: str) -> tuple[int, str, str]:
+Answer = tuple[int, str, str | bytes, dict[str, str]]
+
+
+def _page(outbox: Outbox, path: str) -> Answer:
     messages = outbox.messages()
     if path == "/messages.json":
-        return 200, "application/json", json.dumps(messages, indent=2)
+        return 200, "application/json", json.dumps(messages, indent=2), {}
     if path == "/":
-        return 200, "text/html; charset=utf-8", _index(messages)
+        return 200, "text/html; charset=utf-8", _index(messages), {}
     if path.startswith("/messages/"):
-        wanted = path.removeprefix("/messages/")
+        wanted, _, rest = path.removeprefix("/messages/").partition("/")
+        if rest.startswith("attachments/"):
+            return _attachment(outbox, wanted, rest.removeprefix("attachments/"))
         found = next((m for m in messages if m["id"] == wanted), None)
-        if found is not None:
-            return 200, "text/html; charset=utf-8", _message_page(found)
-        return 404, "text/plain", "no such message"
-    return 404, "text/plain", "not found"
+        if found is not None and not rest:
+            return 200, "text/html; charset=utf-8", _message_page(found), {}
+        return 404, "text/plain", "no such message", {}
+    return 404, "text/plain", "not found", {}
+
+
+def _attachment(outbox: Outbox, message_id: str, rest: str) -> Answer:
+    """`<n>` or `<n>/<filename>`: the n-th attachment, downloaded with its content type."""
+    number = rest.split("/", 1)[0]
+    found = outbox.attachment(message_id, int(number)) if number.isdigit() else None
+    if found is None:
+        return 404, "text/plain", "no such attachment", {}
+    filename, content_type, data = found
+    disposition = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return 200, content_type, data, {"Content-Disposition": disposition}
 
 
 _STYLE = (
@@ -173,15 +241,28 @@ def _index(messages: list[dict[str, Any]]) -> str:
 
 
 def _message_page(message: dict[str, Any]) -> str:
-    # The HTML part renders in a sandboxed frame; links open in a new tab.
+    # The HTML part renders in a sandboxed frame (no scripts, no same origin); links open in
+    # a new tab.
     html = message["html"].replace("<a ", '<a target="_blank" ')
+    reply_to = (
+        f"<p>Replies go to {escape(', '.join(message['reply_to']))}</p>"
+        if message["reply_to"]
+        else ""
+    )
+    files = "".join(
+        f'<li><a href="/messages/{quote(message["id"])}/attachments/{n}/'
+        f'{quote(item["filename"])}" download="{escape(item["filename"])}">'
+        f"{escape(item['filename'])}</a> ({escape(item['content_type'])})</li>"
+        for n, item in enumerate(message["attachments"])
+    )
+    attachments = f"<h3>Attachments</h3><ul>{files}</ul>" if files else ""
     return (
         f'<!doctype html><html><head><meta charset="utf-8"><title>{escape(message["subject"])}'
         f'</title>{_STYLE}</head><body><p><a href="/">← Outbox</a></p>'
         f"<h2>{escape(message['subject'])}</h2>"
         f"<p>From {escape(message['from'])} to {escape(', '.join(message['to']))}, "
-        f"{escape(message['sent_at'])}</p>"
+        f"{escape(message['sent_at'])}</p>{reply_to}"
         f'<iframe sandbox="allow-popups allow-popups-to-escape-sandbox" '
-        f'srcdoc="{escape(html)}"></iframe><h3>Plain text</h3><pre>{escape(message["text"])}'
-        "</pre></body></html>"
+        f'srcdoc="{escape(html)}"></iframe>{attachments}'
+        f"<h3>Plain text</h3><pre>{escape(message['text'])}</pre></body></html>"
     )
