@@ -83,8 +83,9 @@ def test_staff_accept_then_guest_cancel_by_clicking(runtime: Runtime, chromium: 
     context = chromium.new_context(viewport={"width": 390, "height": 844})  # a phone
     page = context.new_page()
 
-    open_email(page, runtime, r"^Booking request: Chromium Guest")
-    staff = click_link_in_email(page, "Accept")
+    # The demo bistro writes in French (its locale): staff and guests alike.
+    open_email(page, runtime, r"^Demande de réservation\s: Chromium Guest")
+    staff = click_link_in_email(page, "Accepter")
     assert staff.locator("h1").inner_text() == "Accept this booking request?"
     assert "Demo Bistro" in staff.locator("header").inner_text()
     staff.screenshot(path=str(SCREENSHOTS / "staff-accept.png"), full_page=True)
@@ -94,7 +95,7 @@ def test_staff_accept_then_guest_cancel_by_clicking(runtime: Runtime, chromium: 
     staff.screenshot(path=str(SCREENSHOTS / "staff-accepted.png"), full_page=True)
     assert status_of(runtime, booked["id"])["status"] == "ACCEPTED"
 
-    open_email(page, runtime, r"^Confirmed: your table at Demo Bistro")
+    open_email(page, runtime, r"^Confirmée\s: votre table chez Demo Bistro")
     guest = click_link_in_email(page, re.compile(r"manage\?token="))
     assert guest.locator("h1").inner_text() == "Your reservation"
     press(guest, "Cancel my reservation…")
@@ -106,7 +107,7 @@ def test_staff_accept_then_guest_cancel_by_clicking(runtime: Runtime, chromium: 
     cancelled = status_of(runtime, booked["id"])
     assert (cancelled["status"], cancelled["cancelled_by"]) == ("CANCELLED", "guest")
     [email] = runtime.wait_for_messages(
-        lambda m: m["subject"].startswith("Cancelled: your reservation at Demo Bistro")
+        lambda m: m["subject"].startswith("Annulée\u00a0: votre réservation chez Demo Bistro")
     )
     assert email["to"] == ["guest@example.com"]
 

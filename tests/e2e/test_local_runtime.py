@@ -28,6 +28,11 @@ from tests.e2e.launcher import SLOTS, Runtime, book, drain, launch, start, wait_
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
+# The demo bistro writes in French (localdev/demo_restaurant.json: locale "fr").
+STAFF_REQUEST = "Demande de réservation\u00a0: "
+GUEST_RECEIPT = "Demande reçue\u00a0: "
+ACCEPT_LINK = r"^Accepter\s:\s+(\S+)$"
+
 
 @pytest.fixture(scope="module")
 def runtime() -> Iterator[Runtime]:
@@ -189,16 +194,20 @@ def test_two_terminals_chalice_local_as_the_banner_says_and_no_restart_on_mail(
         for i in range(20):
             book(runtime, f"Mail {i:02d}", date.today() + timedelta(days=2 + i % 4), SLOTS[i % 8])
         mails = runtime.wait_for_messages(
-            lambda m: m["subject"].startswith("Booking request: Mail "), count=20, timeout=60
+            lambda m: m["subject"].startswith(STAFF_REQUEST + "Mail "), count=20, timeout=60
         )
         assert len(mails) == 20
-        assert len(list((tmp_path / "outbox").glob("*.eml"))) == 20
+        receipts = runtime.wait_for_messages(
+            lambda m: m["subject"].startswith(GUEST_RECEIPT), count=20, timeout=60
+        )
+        assert len(receipts) == 20  # each guest hears their request was received
+        assert len(list((tmp_path / "outbox").glob("*.eml"))) == 40
         time.sleep(2.5)  # Chalice's file watcher polls every second
         stop.set()
         poller.join()
         assert refused == [], f"the API went away {len(refused)} times: {refused[:3]}"
         assert children_of(chalice.pid) == {worker}, "chalice local restarted its worker"
-        [link] = re.findall(r"^Accept:\s+(\S+)$", mails[0]["text"], flags=re.MULTILINE)
+        [link] = re.findall(ACCEPT_LINK, mails[0]["text"], flags=re.MULTILINE)
         assert link.startswith(f"{api}/restaurants/demo-bistro/")  # links point at this API
         browser = Browser(over_http())  # the page's form, submitted as a browser does
         done = browser.submit(browser.open(link), "Accept reservation")
@@ -242,9 +251,10 @@ def test_staff_email_then_accept_link_then_guest_email(runtime: Runtime) -> None
     took = time.monotonic() - started
     assert took < 5, f"staff email after {took:.1f}s"
     assert staff["to"] == ["staff@demo-bistro.example"]
-    assert staff["subject"].startswith("Booking request: Katherine Johnson, 3 guests")
-    assert staff["html"] and staff["text"] and staff["sent_at"] and staff["from"]
-    accept = re.search(r"^Accept:\s+(\S+)$", staff["text"], flags=re.MULTILINE)
+    assert staff["subject"].startswith(STAFF_REQUEST + "Katherine Johnson, 3 personnes")
+    assert staff["html"] and staff["text"] and staff["sent_at"]
+    assert staff["from"].startswith("Demo Bistro <") and staff["reply_to"] == ["guest@example.com"]
+    accept = re.search(ACCEPT_LINK, staff["text"], flags=re.MULTILINE)
     assert accept, staff["text"]
     page = urllib.request.urlopen(accept.group(1), timeout=5).read().decode()
     assert "Accept reservation" in page  # the GET only shows the request
@@ -256,9 +266,11 @@ def test_staff_email_then_accept_link_then_guest_email(runtime: Runtime) -> None
     )
     assert "Reservation accepted" in urllib.request.urlopen(form, timeout=5).read().decode()
     [guest] = runtime.wait_for_messages(
-        lambda m: m["to"] == ["guest@example.com"] and "Confirmed" in m["subject"]
+        lambda m: m["to"] == ["guest@example.com"] and m["subject"].startswith("Confirmée")
     )
     assert "/manage?token=" in guest["text"]
+    assert guest["reply_to"] == ["bonjour@demo-bistro.example"]  # the demo's contact address
+    assert guest["attachments"] == [{"filename": "invite.ics", "content_type": "text/calendar"}]
     lines = [line for line in runtime.console if booked["id"] in line]
     for kind in ("stream", "event", "handler", "email"):
         assert any(f" {kind} " in line for line in lines), (kind, lines)
@@ -297,11 +309,11 @@ def test_with_thirty_percent_faults_fifty_reservations_get_fifty_staff_emails(
         names.append(f"Guest {i:02d}")
         book(faulty_runtime, names[-1], day, SLOTS[i % len(SLOTS)], party_size=1)
     faulty_runtime.wait_for_messages(
-        lambda m: m["subject"].startswith("Booking request: Guest "), count=50, timeout=120
+        lambda m: m["subject"].startswith(STAFF_REQUEST + "Guest "), count=50, timeout=120
     )
     time.sleep(3)  # anything still in flight would show up now
     subjects = [
-        m["subject"] for m in faulty_runtime.messages() if "Booking request" in m["subject"]
+        m["subject"] for m in faulty_runtime.messages() if m["subject"].startswith(STAFF_REQUEST)
     ]
     guests = sorted(s.split(": ", 1)[1].split(",")[0] for s in subjects)
     assert guests == sorted(names), f"{len(subjects)} staff emails"
