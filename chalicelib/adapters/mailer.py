@@ -36,7 +36,8 @@ def mime_message(email: Email, sender: str) -> EmailMessage:
     message["Subject"] = email.subject
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=sender_address.rpartition("@")[2] or None)
-    message["X-Reservation-Id"] = email.reservation_id
+    if email.reservation_id:  # a sign-in link is about no reservation
+        message["X-Reservation-Id"] = email.reservation_id
     message["X-Event-Id"] = email.event_id
     if email.correlation_id:
         message["X-Correlation-Id"] = email.correlation_id

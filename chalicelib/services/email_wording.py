@@ -34,6 +34,15 @@ WORDING: dict[Language, dict[str, str]] = {
             "button. The links work until the seating time."
         ),
         "day_view": "Open the day's bookings",
+        # Staff: a sign-in link asked for on the sign-in page.
+        "sign_in_subject": "Your sign-in link for {restaurant}'s bookings",
+        "sign_in_title": "Sign in to {restaurant}'s bookings",
+        "sign_in_intro": (
+            "Someone asked for a link to sign in to {restaurant}'s bookings with this address. "
+            "It works for {minutes} minutes, on one device at a time."
+        ),
+        "sign_in_link": "Sign in to the bookings",
+        "sign_in_ignore": "Not you? Ignore this email: without the link nothing happens.",
         # Staff: a guest cancelled.
         "guest_cancelled_subject": "Cancelled by the guest: {guest}, {party}, {date} {time}",
         "guest_cancelled_title": "A guest cancelled at {restaurant}",
@@ -94,6 +103,16 @@ WORDING: dict[Language, dict[str, str]] = {
             "appuyiez sur son bouton. Les liens sont valables jusqu'à l'heure du repas."
         ),
         "day_view": "Voir les réservations du jour",
+        "sign_in_subject": "Votre lien de connexion aux réservations de {restaurant}",
+        "sign_in_title": "Connexion aux réservations de {restaurant}",
+        "sign_in_intro": (
+            "Quelqu'un a demandé un lien de connexion aux réservations de {restaurant} pour "
+            "cette adresse. Il est valable {minutes} minutes."
+        ),
+        "sign_in_link": "Se connecter aux réservations",
+        "sign_in_ignore": (
+            "Ce n'était pas vous ? Ignorez cet e-mail : sans le lien, rien ne se passe."
+        ),
         "guest_cancelled_subject": "Annulée par le client\u00a0: {guest}, {party}, {date} {time}",
         "guest_cancelled_title": "Un client a annulé chez {restaurant}",
         "guest_cancelled_intro": (

@@ -19,7 +19,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.contact import LANGUAGES, Language
-from chalicelib.domain.events import BusinessEvent, ReservationState
+from chalicelib.domain.events import BusinessEvent, ReservationState, StaffSignInRequested
 from chalicelib.domain.reservations import Status
 from chalicelib.domain.restaurants import Restaurant
 from chalicelib.services import invites
@@ -122,6 +122,28 @@ def staff_cancellation_email(
     ]
     title = w["guest_cancelled_title"].format(restaurant=restaurant.name)
     return _staff_email(event, restaurant, subject, title, blocks)
+
+
+def staff_sign_in_email(
+    event: StaffSignInRequested, restaurant: Restaurant, sign_in_url: str, minutes: int
+) -> Email:
+    """A sign-in link asked for on the sign-in page, to the one staff address it was for."""
+    w = words(restaurant.locale)
+    blocks: list[Block] = [
+        w["sign_in_intro"].format(restaurant=restaurant.name, minutes=minutes),
+        Link(w["sign_in_link"], sign_in_url),
+        w["sign_in_ignore"],
+    ]
+    return Email(
+        to=(event.email,),
+        subject=_one_line(w["sign_in_subject"].format(restaurant=restaurant.name)),
+        text=_text(blocks, restaurant, w),
+        html=_html(w["sign_in_title"].format(restaurant=restaurant.name), blocks, restaurant, w),
+        reservation_id="",
+        event_id=event.event_id,
+        correlation_id=event.correlation_id,
+        from_name=_one_line(restaurant.name),
+    )
 
 
 def _guest_contact(state: ReservationState, w: dict[str, str]) -> tuple[str, ...]:

@@ -7,7 +7,13 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime, timedelta
 
-from chalicelib.domain.events import BusinessEvent, ReservationCancelled, ReservationRequested
+from chalicelib.domain.events import (
+    BusinessEvent,
+    Event,
+    ReservationCancelled,
+    ReservationRequested,
+    StaffSignInRequested,
+)
 from chalicelib.domain.reservations import HOLDS_COVERS
 from chalicelib.domain.tokens import ManageTokens
 from chalicelib.services.booking import find_restaurant
@@ -17,6 +23,7 @@ from chalicelib.services.emails import (
     local_day,
     staff_cancellation_email,
     staff_request_email,
+    staff_sign_in_email,
 )
 from chalicelib.services.ports import (
     DailyTotalStore,
@@ -25,6 +32,7 @@ from chalicelib.services.ports import (
     NoMetrics,
     RestaurantStore,
 )
+from chalicelib.services.staff_sessions import SIGN_IN_LINK_LIFETIME
 from chalicelib.web.links import StaffLinks, manage_url
 
 SUMMARY_FIELDS = ("requested", "pending", "accepted", "declined", "cancelled", "covers_booked")
@@ -38,10 +46,13 @@ class StaffNotifier:
         self._links = links
         self._mailer = mailer
 
-    def notify(self, event: BusinessEvent) -> dict[str, str]:
+    def notify(self, event: Event) -> dict[str, str]:
         """One email to every staff address of the restaurant: a new request (with its Accept
-        and Decline links), or a guest's cancellation. A staff cancellation sends nothing
-        (staff did it): the answer is then empty."""
+        and Decline links), or a guest's cancellation; or a sign-in link to the one address
+        it was asked for. A staff cancellation sends nothing (staff did it): the answer is
+        then empty."""
+        if isinstance(event, StaffSignInRequested):
+            return self._sign_in_link(event)
         state = event.reservation
         if isinstance(event, ReservationCancelled) and state.cancelled_by != "guest":
             return {}
@@ -59,6 +70,17 @@ class StaffNotifier:
                 state.restaurant_id, state.id, datetime.fromisoformat(state.starts_at)
             )
             email = staff_request_email(event, restaurant, accept, decline, day_view)
+        return sent(email, self._mailer.send(email))
+
+    def _sign_in_link(self, event: StaffSignInRequested) -> dict[str, str]:
+        restaurant = find_restaurant(self._restaurants, event.restaurant_id)
+        listed = {str(address).lower() for address in restaurant.staff_emails}
+        if event.email.lower() not in listed:
+            return {}  # taken off the list since it asked: no link
+        today = self._links.now().astimezone(restaurant.zone).date()
+        url = self._links.day_view(restaurant.id, (event.email,), today, SIGN_IN_LINK_LIFETIME)
+        minutes = int(SIGN_IN_LINK_LIFETIME.total_seconds() // 60)
+        email = staff_sign_in_email(event, restaurant, url, minutes)
         return sent(email, self._mailer.send(email))
 
 

@@ -149,6 +149,9 @@ class StaffLinks:
         path = reservation_path(RESPOND, restaurant_id, reservation_id)
         return f"{self._base}{path}?{query}"
 
+    def now(self) -> datetime:
+        return self._signer.now()
+
     def day_view(
         self, restaurant_id: str, recipients: Iterable[str], day: date, valid_for: timedelta
     ) -> str:

@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalicelib.domain.errors import DomainError
-from chalicelib.domain.events import event_from_bus
+from chalicelib.domain.events import event_from_bus, staff_event_from_bus
 from chalicelib.domain.tokens import ManageTokens
 from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
 from chalicelib.services.ports import Stores
@@ -208,11 +208,11 @@ class Wiring:
         return SesMailer(self.client("ses"), self.settings.sender_email)
 
     @cached_property
-    def staff_notification(self) -> OncePerEvent[BusinessEvent]:
+    def staff_notification(self) -> OncePerEvent[Event]:
         from chalicelib.services.notifications import StaffNotifier
 
         notifier = StaffNotifier(self.stores.restaurants, self.staff_links, self.mailer)
-        return self._once_per_event("notify_staff", notifier.notify, event_from_bus)
+        return self._once_per_event("notify_staff", notifier.notify, staff_event_from_bus)
 
     @cached_property
     def staff_notification_batch(self) -> QueueHandler:

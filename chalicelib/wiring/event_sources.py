@@ -148,7 +148,7 @@ STAFF_NOTIFICATIONS = QueueMapping(
     maximum_concurrency=2,
     rule="StaffNotificationRule",
     # Requests, and cancellations (staff hear of a guest's; their own send nothing).
-    detail_types=("ReservationRequested", "ReservationCancelled"),
+    detail_types=("ReservationRequested", "ReservationCancelled", "StaffSignInRequested"),
 )
 
 # Each function's timeout, the one source for `chalice deploy` and `chalice package` alike

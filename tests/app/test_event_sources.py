@@ -62,4 +62,5 @@ def test_the_staff_queues_rule_routes_what_the_staff_notifier_handles() -> None:
     assert STAFF_NOTIFICATIONS.rule_pattern["detail-type"] == [
         "ReservationRequested",
         "ReservationCancelled",
+        "StaffSignInRequested",
     ]

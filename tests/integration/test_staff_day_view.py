@@ -6,17 +6,19 @@ links, a revoked staff token, an address taken off the staff list, a signed-out 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from chalicelib.services.staff_sessions import SIGN_IN_LINKS_PER_HOUR
 from chalicelib.web.links import recipients_digest
 from chalicelib.wiring import bootstrap
 from tests.app.conftest import ADMIN, upcoming_wednesday
 from tests.browser import Browser, Page, through_test_client
 from tests.builders import restaurant_spec
-from tests.pipeline import RES, Flow
+from tests.pipeline import RES, Flow, SentEmail, sent_emails
 
 STAFF = ("chef@a.example", "desk@a.example")  # bistro-a's staff list (tests/integration/conftest)
 DAY = "/restaurants/bistro-a/staff"
@@ -214,3 +216,57 @@ def test_the_cookie_is_secure_and_host_only_except_on_plain_http() -> None:
     assert cookie.read("staff_session=planted-over-http") is None  # only the __Host- name
     assert cookie.read("a=b; __Host-staff_session=s3cret") == "s3cret"
     assert "Max-Age=0" in cookie.clear()
+
+
+def sign_in_emails(to: str) -> list[SentEmail]:
+    return [e for e in sent_emails() if e.to == (to,) and "sign-in link" in e.subject]
+
+
+def link_in(email: SentEmail) -> str:
+    [url] = re.findall(r"https://\S+/staff/sign-in\?\S+", email.text)
+    assert isinstance(url, str)
+    return url
+
+
+def test_a_sign_in_link_asked_for_by_email(flow: Flow, browser: Browser) -> None:
+    page = browser.open("http://localhost/restaurants/bistro-a/staff/sign-in")
+    assert page.status == 200 and "Email me a sign-in link" in page.text
+    asked = browser.submit(page, "Email me a sign-in link", email=" Chef@A.example ")
+    assert asked.status == 200 and "Check your email" in asked.text
+    assert not browser.cookies
+    flow.pipeline.drain()  # the request item -> stream -> event -> staff queue -> SES
+    [email] = sign_in_emails("chef@a.example")
+    assert "30 minutes" in email.text and "Chez Test" in email.text
+    day = signed_in(browser, link_in(email))
+    assert day.status == 200 and "Bookings," in day.text
+
+
+def test_unknown_addresses_get_the_same_answer_and_nothing(flow: Flow, browser: Browser) -> None:
+    page = browser.open("http://localhost/restaurants/bistro-a/staff/sign-in")
+    listed = browser.submit(page, "Email me a sign-in link", email="desk@a.example")
+    stranger = browser.submit(page, "Email me a sign-in link", email="desk@b.example")
+    assert (listed.status, stranger.status) == (200, 200)
+    assert listed.text.replace("desk@a.example", "ADDRESS") == stranger.text.replace(
+        "desk@b.example", "ADDRESS"
+    )
+    for _ in range(SIGN_IN_LINKS_PER_HOUR + 1):  # more than an hour's share
+        again = browser.submit(page, "Email me a sign-in link", email="desk@a.example")
+        assert again.text == listed.text
+    flow.pipeline.drain()
+    assert sign_in_emails("desk@b.example") == []
+    assert len(sign_in_emails("desk@a.example")) == SIGN_IN_LINKS_PER_HOUR
+    assert not [e for e in sent_emails() if "b.example" in " ".join(e.to)]
+    typo = browser.submit(page, "Email me a sign-in link", email="not an address")
+    assert typo.status == 422 and "Enter an email address" in typo.text
+
+
+def test_a_link_asked_for_by_someone_taken_off_the_list_is_not_sent(
+    flow: Flow, browser: Browser
+) -> None:
+    page = browser.open("http://localhost/restaurants/bistro-a/staff/sign-in")
+    browser.submit(page, "Email me a sign-in link", email="chef@a.example")
+    spec = restaurant_spec("bistro-a", staff_emails=["desk@a.example"]).model_dump(mode="json")
+    spec.pop("id")
+    assert flow.api.call("PUT", "/restaurants/bistro-a", spec, ADMIN)[0] == 200
+    flow.pipeline.drain()
+    assert sign_in_emails("chef@a.example") == []
