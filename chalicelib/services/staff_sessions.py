@@ -32,7 +32,7 @@ SIGN_IN_LINK_LIFETIME = timedelta(minutes=30)  # a link asked for on the sign-in
 SIGN_IN_LINKS_PER_HOUR = 3  # per address: the page cannot be used to flood an inbox
 
 NOT_SIGNED_IN = (
-    "You are not signed in. Open “Open today's bookings” in a recent staff email, or ask for "
+    "You are not signed in. Follow “Open the day's bookings” in a recent staff email, or ask for "
     "a sign-in link."
 )
 SESSION_ENDED = "Your session has ended. Ask for a new sign-in link to see the bookings again."

@@ -2,7 +2,7 @@
 service. Pending requests first, each with Accept and Decline; then every booking by time; the
 day's totals; other days one tap away.
 
-No passwords: every staff email carries a signed link ("Open today's bookings"). Opening it
+No passwords: every staff email carries a signed link ("Open the day's bookings"). Opening it
 shows one button; pressing it starts a session (an HttpOnly, SameSite=Strict cookie) and
 opens the day. The button is there because mail scanners open links, and because a cookie set
 on a cross-site navigation's redirect would not be sent back under SameSite=Strict.
@@ -102,7 +102,7 @@ class StaffDayPages:
         )
         described = ' aria-describedby="email-error" aria-invalid="true"' if error else ""
         body = (
-            "<p>Open “Open today's bookings” in any recent staff email from this service: it "
+            "<p>Follow “Open the day's bookings” in any recent staff email from this service: it "
             "signs you in on this device.</p>"
             "<h2>No email at hand?</h2>"
             f"<p>Ask for a sign-in link. It is sent only to addresses on the restaurant's "
