@@ -186,3 +186,62 @@ def _artifact(name: str) -> Any:
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS / name
+
+
+def test_every_other_page_a_person_can_reach(runtime: Runtime, chromium: Browser) -> None:
+    """The pages the story above does not pass through, each checked the same way: the staff
+    email's Decline page, a mistake on the booking form, the sign-in page asking for a link and
+    its answer, a day view after sign-out, signing out, and a declined guest's page."""
+    day = datetime.now(PARIS).date() + timedelta(days=3)
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+
+    page.goto(f"{runtime.api}/restaurants/demo-bistro/book?date={day}&party_size=3")
+    page.get_by_label("20:00").check()
+    page.get_by_label("Name").fill("Ana Lima")
+    page.get_by_label("Email").fill("not-an-address")
+    page.get_by_label("Email").evaluate("field => field.removeAttribute('type')")  # past the
+    press(page, "Send booking request")  # browser's own check, as an old browser would send it
+    assert page.get_by_role("alert").count() >= 1
+    check_page(page, "12-guest-booking-mistake")
+    page.get_by_label("Email").fill("ana@example.com")
+    press(page, "Send booking request")
+    assert heading(page) == "Request received"
+
+    mail = one_message(runtime, STAFF_ADDRESS, r"^Demande de réservation.*Ana Lima")
+    open_in_outbox(page, runtime, mail)
+    decline = follow_email_link(page, "Refuser")
+    assert heading(decline) == "Decline this booking request?"
+    check_page(decline, "13-staff-decline-from-email")
+    decline.get_by_label("Reason for the guest (optional)").fill("Complet ce soir-là")
+    press(decline, "Decline reservation")
+    check_page(decline, "14-staff-declined")
+
+    one_message(runtime, "ana@example.com", r"refusée")  # says so; nothing left to manage
+    receipt = one_message(runtime, "ana@example.com", r"^Demande reçue")
+    open_in_outbox(page, runtime, receipt)  # the receipt's link still shows where it stands
+    guest = follow_email_link(page, re.compile(r"manage\?token="))
+    assert "Declined" in guest.locator("main").inner_text()
+    check_page(guest, "15-guest-declined")
+
+    staff = context.new_page()
+    staff.goto(f"{runtime.api}/restaurants/demo-bistro/staff")
+    assert heading(staff) == "Staff sign-in needed"
+    check_page(staff, "16-staff-not-signed-in")
+    staff.get_by_role("link", name="Ask for a sign-in link").click()
+    staff.wait_for_load_state()
+    check_page(staff, "17-staff-ask-for-a-link")
+    staff.get_by_label("Your staff email address").fill(STAFF_ADDRESS)
+    press(staff, "Email me a sign-in link")
+    assert heading(staff) == "Check your email"
+    check_page(staff, "18-staff-check-your-email")
+
+    link_mail = one_message(runtime, STAFF_ADDRESS, r"lien de connexion")
+    open_in_outbox(page, runtime, link_mail)
+    signed = follow_email_link(page, "Se connecter aux réservations")
+    press(signed, "Open the bookings")
+    assert heading(signed).startswith("Bookings,")
+    press(signed, "Sign out")
+    assert heading(signed) == "Signed out"
+    check_page(signed, "19-staff-signed-out")
+    context.close()
