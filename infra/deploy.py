@@ -30,6 +30,7 @@ from chalicelib.wiring.event_sources import (
 from infra import ROOT
 from infra.names import function_name, stack_name
 from infra.package import RESOURCES, resource_parameters
+from infra.stages import staff_sending
 
 CONFIG = ROOT / ".chalice" / "config.json"
 
@@ -106,7 +107,7 @@ def apply_mapping_settings(lambda_client: Any, stage: str, outputs: dict[str, st
     }
     for handler, settings in (
         (RESERVATION_STREAM.handler, stream),
-        (STAFF_NOTIFICATIONS.handler, STAFF_NOTIFICATIONS.lambda_settings()),
+        (STAFF_NOTIFICATIONS.handler, STAFF_NOTIFICATIONS.lambda_settings(staff_sending(stage))),
     ):
         listed = lambda_client.list_event_source_mappings(
             FunctionName=function_name(stage, handler)

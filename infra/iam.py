@@ -2,7 +2,8 @@
 
 One description here; `python -m infra.iam` writes `.chalice/policy-<stage>-<function>.json`
 and the stage's `lambda_functions` entries in `.chalice/config.json` (with each function's
-`lambda_timeout` from `chalicelib/wiring/event_sources.py`). A test checks the files
+`lambda_timeout` and `lambda_memory_size`, and the stage's `lambda_architecture`, from
+`chalicelib/wiring/event_sources.py`). A test checks the files
 are current and that every AWS call the code makes is allowed by its function's policy.
 Resources are named exactly; account and region are wildcards so the same file serves
 `chalice deploy` (which takes the file as it is) and `chalice package`.
@@ -14,7 +15,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from chalicelib.wiring.event_sources import FUNCTION_TIMEOUT_SECONDS
+from chalicelib.wiring.event_sources import (
+    FUNCTION_MEMORY_MB,
+    FUNCTION_TIMEOUT_SECONDS,
+    LAMBDA_ARCHITECTURE,
+)
 from infra import ROOT
 from infra.names import secret_parameter, stack_name
 
@@ -212,12 +217,14 @@ def write() -> None:
     for stage in STAGES:
         stage_config = config["stages"][stage]
         stage_config["autogen_policy"] = False
+        stage_config["lambda_architecture"] = LAMBDA_ARCHITECTURE
         functions = stage_config.setdefault("lambda_functions", {})
         for function in FUNCTIONS:
             policy_file(stage, function).write_text(rendered(stage, function))
             functions.setdefault(function, {})
             functions[function]["iam_policy_file"] = policy_file(stage, function).name
             functions[function]["lambda_timeout"] = FUNCTION_TIMEOUT_SECONDS[function]
+            functions[function]["lambda_memory_size"] = FUNCTION_MEMORY_MB[function]
     config_path.write_text(json.dumps(config, indent=2) + "\n")
     for stage in STAGES:
         operator_policy_file(stage).write_text(json.dumps(operator_policy(stage), indent=2) + "\n")

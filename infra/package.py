@@ -17,6 +17,7 @@ import compileall
 import json
 import os
 import py_compile
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,7 @@ from chalicelib.wiring.event_sources import (
 )
 from infra import ROOT
 from infra.names import function_name, stack_name
+from infra.stages import staff_sending
 
 RESOURCES = ROOT / "infra" / "resources.yaml"
 _SHORT_FORMS = (
@@ -144,7 +146,7 @@ def function_overrides(stage: str) -> dict[str, Any]:
             "Properties": {
                 "Events": {
                     f"{logical_id(STAFF_NOTIFICATIONS.handler)}SqsEventSource": {
-                        "Properties": STAFF_NOTIFICATIONS.lambda_settings()
+                        "Properties": STAFF_NOTIFICATIONS.lambda_settings(staff_sending(stage))
                     }
                 },
             }
@@ -209,23 +211,51 @@ def merge_template(stage: str) -> dict[str, Any]:
     }
 
 
-def package(stage: str, out: Path) -> Path:
-    """Write dist/<stage>/{merge.json, sam.json, deployment.zip}; returns sam.json."""
+def package(stage: str, out: Path, architecture: str | None = None) -> Path:
+    """Write dist/<stage>/{merge.json, sam.json, deployment.zip}; returns sam.json.
+
+    `architecture` overrides the stage's `lambda_architecture` (the benchmarks import the zip
+    on this machine, so they build it for its own: x86_64 wheels in place of aarch64)."""
     out.mkdir(parents=True, exist_ok=True)
     merge = out.parent / f"{stage}-merge.json"
     merge.write_text(json.dumps(merge_template(stage), indent=2))
     chalice = Path(sys.executable).parent / "chalice"
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-west-1")}
-    subprocess.run(
-        [str(chalice), "package", "--stage", stage, "--merge-template", str(merge), str(out)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-    )
+    with tempfile.TemporaryDirectory() as copy:
+        project = ROOT if architecture is None else _project_for(stage, architecture, Path(copy))
+        subprocess.run(
+            [str(chalice), "package", "--stage", stage, "--merge-template", str(merge),
+             str(out.resolve())],
+            cwd=project,
+            env=env,
+            check=True,
+        )  # fmt: skip
     sam = out / "sam.json"
     sam.write_text(json.dumps(apply_replacements(json.loads(sam.read_text())), indent=2))
     add_bytecode(out / "deployment.zip")
     return sam
+
+
+def _project_for(stage: str, architecture: str, directory: Path) -> Path:
+    """A copy of what Chalice packages, the stage set to `architecture`."""
+    for name in ("app.py", "requirements.txt"):
+        shutil.copy2(ROOT / name, directory / name)
+    shutil.copytree(ROOT / "chalicelib", directory / "chalicelib",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    shutil.copytree(ROOT / ".chalice", directory / ".chalice",
+                    ignore=shutil.ignore_patterns("deployed"))  # fmt: skip
+    config_path = directory / ".chalice" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["stages"][stage]["lambda_architecture"] = architecture
+    config_path.write_text(json.dumps(config, indent=2))
+    return directory
+
+
+def this_machine_architecture() -> str:
+    """Lambda's name for the architecture this interpreter runs on."""
+    import platform
+
+    return "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"
 
 
 def compile_tree(directory: Path) -> None:

@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+from chalicelib.wiring.event_sources import StaffSending
 from infra import ROOT
 
 
@@ -30,3 +31,12 @@ def use_stage_environment(stage: str, project_dir: Path = ROOT) -> None:
     os.environ.update(environment)
     for direct in ("ADMIN_TOKEN", "SIGNING_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ.pop(direct, None)  # the stage reads these from its profile and SSM
+
+
+def staff_sending(stage: str, project_dir: Path = ROOT) -> StaffSending:
+    """The staff queue's sizing for a deployed stage, from the SES rate its variables state
+    (SES_MAX_SEND_RATE, read by the function too): both deploy paths apply it."""
+    rate = stage_environment(stage, project_dir).get("SES_MAX_SEND_RATE")
+    if rate is None:
+        raise SystemExit(f"stage {stage}: set SES_MAX_SEND_RATE (emails/s) in .chalice/config.json")
+    return StaffSending(float(rate))

@@ -11,6 +11,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 from typing import Any
 
 from chalicelib.services.emails import Email
+from chalicelib.services.ports import Mailer
 
 
 class UndeliverableAddress(ValueError):
@@ -81,3 +82,32 @@ class SesMailer:
             RawMessage={"Data": message.as_bytes()},
         )
         return str(response["MessageId"])
+
+
+class PacedMailer:
+    """Sends through `mailer` at most one email per `seconds_between` (waiting when it must),
+    so that one invocation keeps to its part of the account's SES rate. The pace holds across
+    the warm invocations of one execution environment."""
+
+    def __init__(
+        self,
+        mailer: Mailer,
+        seconds_between: float,
+        clock: Any = None,
+        sleep: Any = None,
+    ) -> None:
+        import time
+
+        self._mailer = mailer
+        self._seconds_between = seconds_between
+        self._clock = clock or time.monotonic
+        self._sleep = sleep or time.sleep
+        self._next_at: float | None = None
+
+    def send(self, email: Email) -> str:
+        now = self._clock()
+        if self._next_at is not None and now < self._next_at:
+            self._sleep(self._next_at - now)
+            now = self._next_at
+        self._next_at = now + self._seconds_between
+        return self._mailer.send(email)

@@ -18,7 +18,7 @@ from chalicelib.domain.errors import DomainError
 from chalicelib.domain.events import event_from_bus, staff_event_from_bus
 from chalicelib.domain.tokens import ManageTokens
 from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
-from chalicelib.services.ports import Stores
+from chalicelib.services.ports import Mailer, Stores
 from chalicelib.web.access import Authenticator
 from chalicelib.wiring.config import Settings
 
@@ -208,10 +208,22 @@ class Wiring:
         return SesMailer(self.client("ses"), self.settings.sender_email)
 
     @cached_property
+    def _staff_mailer(self) -> Mailer:
+        """Staff emails keep to their share of the account's SES rate (when the stage states
+        it): the queue mapping's concurrency and this pace come from the same StaffSending."""
+        rate = self.settings.ses_max_send_rate
+        if rate is None:
+            return self.mailer
+        from chalicelib.adapters.mailer import PacedMailer
+        from chalicelib.wiring.event_sources import StaffSending
+
+        return PacedMailer(self.mailer, StaffSending(rate).seconds_between_emails)
+
+    @cached_property
     def staff_notification(self) -> OncePerEvent[Event]:
         from chalicelib.services.notifications import StaffNotifier
 
-        notifier = StaffNotifier(self.stores.restaurants, self.staff_links, self.mailer)
+        notifier = StaffNotifier(self.stores.restaurants, self.staff_links, self._staff_mailer)
         return self._once_per_event("notify_staff", notifier.notify, staff_event_from_bus)
 
     @cached_property

@@ -33,6 +33,9 @@ class Settings(BaseModel):
     # Where email links point (the API's public URL); no default, so a stage that forgot it
     # fails loudly instead of mailing links to localhost.
     public_base_url: str | None = None
+    # The account's SES sending rate (emails/s); staff emails are paced to their share of it
+    # (event_sources.StaffSending). Unset locally and in tests: no pacing.
+    ses_max_send_rate: Annotated[float, Field(gt=0)] | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:

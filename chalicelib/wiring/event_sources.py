@@ -5,6 +5,7 @@ the post-deploy step), and the local runtime that emulates Lambda's event source
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,12 +72,18 @@ class QueueMapping:
     def rule_pattern(self) -> dict[str, Any]:
         return {"source": [SOURCE], "detail-type": list(self.detail_types)}
 
-    def lambda_settings(self) -> dict[str, Any]:
+    def lambda_settings(self, sending: StaffSending | None = None) -> dict[str, Any]:
+        """As `update_event_source_mapping` and CloudFormation spell them; batch size and
+        concurrency sized to the stage's SES rate when `sending` is given."""
         return {
-            "BatchSize": self.batch_size,
+            "BatchSize": sending.batch_size if sending else self.batch_size,
             "MaximumBatchingWindowInSeconds": self.batching_window_seconds,
             "FunctionResponseTypes": ["ReportBatchItemFailures"],
-            "ScalingConfig": {"MaximumConcurrency": self.maximum_concurrency},
+            "ScalingConfig": {
+                "MaximumConcurrency": (
+                    sending.maximum_concurrency if sending else self.maximum_concurrency
+                )
+            },
         }
 
 
@@ -141,10 +148,8 @@ STAFF_NOTIFICATIONS = QueueMapping(
     queue="StaffNotificationQueue",
     batch_size=10,
     batching_window_seconds=0,
-    # SES accepts 1 email/s from an account in its sandbox; out of it, a per-account rate
-    # (GetSendQuota). 2 is Lambda's lowest maximum for an SQS mapping: a burst of requests
-    # waits in the queue instead of throttling SES; a throttled send is retried by botocore,
-    # then by the queue.
+    # Lambda's lowest maximum for an SQS mapping; deployed stages size it (and the batch) to
+    # their SES rate with StaffSending below. The local runtime runs this value.
     maximum_concurrency=2,
     rule="StaffNotificationRule",
     # Requests, and cancellations (staff hear of a guest's; their own send nothing).
@@ -164,11 +169,71 @@ FUNCTION_TIMEOUT_SECONDS: dict[str, int] = {
 }
 VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT = 6
 
+# Each function's memory (MB), the one source for both deploy paths (written into each deployed
+# stage's lambda_functions as `lambda_memory_size` by `python -m infra.iam`). Lambda gives CPU
+# in proportion (one vCPU at 1,769 MB): chosen from the cold and warm figures measured under that
+# CPU model (docs/performance.md; the reasoning in docs/deploy.md).
+FUNCTION_MEMORY_MB: dict[str, int] = {
+    # A guest waits on its cold start: a whole vCPU (more buys a single-threaded Python nothing).
+    "api_handler": 1769,
+    # Half the warm batch time of 256 MB at about the same GB-s; its cold starts are rare.
+    RESERVATION_STREAM.handler: 512,
+    # Paced to the SES rate: a faster CPU would mostly be billed waiting.
+    STAFF_NOTIFICATIONS.handler: 512,
+    # The guest's receipt and confirmation: 1024 MB halves 512's warm time for ~20% more GB-s.
+    "notify_guest": 1024,
+    # Nobody waits on the day's totals.
+    "update_daily_summary": 256,
+}
+# Graviton: Chalice 1.34 builds the zip with aarch64 wheels (pydantic-core) and sets
+# Architectures on both paths (create/update_function_code, and the SAM template).
+LAMBDA_ARCHITECTURE = "arm64"
+
 
 def queue_template_parameters() -> dict[str, str]:
     """The staff queue's visibility timeout as infra/resources.yaml's parameter."""
     timeout = FUNCTION_TIMEOUT_SECONDS[STAFF_NOTIFICATIONS.handler]
     return {"NotificationVisibilityTimeout": str(VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT * timeout)}
+
+
+# SES: an account in the sandbox may send 1 email a second (AWS's only documented default; out
+# of the sandbox AWS sets each account's rate: `aws sesv2 get-account` -> SendQuota.MaxSendRate).
+# Each deployed stage states its account's rate as SES_MAX_SEND_RATE in .chalice/config.json.
+SES_SANDBOX_SEND_RATE = 1.0
+# The share of that rate staff emails may take; guest emails (notify_guest) keep the rest.
+STAFF_SHARE_OF_SEND_RATE = 0.5
+# How fast one notify_staff invocation may send (emails/s): the pace that sets how many run.
+STAFF_EMAILS_PER_SECOND_PER_INVOCATION = 5.0
+SQS_MAXIMUM_CONCURRENCY_RANGE = (2, 1000)  # Lambda's bounds for ScalingConfig
+
+
+@dataclass(frozen=True)
+class StaffSending:
+    """The staff queue's consumer sized to the account's SES rate: `maximum_concurrency`
+    invocations at once, each sending one email per `seconds_between_emails` at most, so staff
+    emails never exceed their share of the rate and a burst waits in the queue; the batch is
+    as large as fits in half the function's timeout at that pace."""
+
+    account_rate: float  # emails per second, SES's MaxSendRate for the stage's account
+
+    @property
+    def rate(self) -> float:
+        return self.account_rate * STAFF_SHARE_OF_SEND_RATE
+
+    @property
+    def maximum_concurrency(self) -> int:
+        low, high = SQS_MAXIMUM_CONCURRENCY_RANGE
+        return max(low, min(high, math.floor(self.rate / STAFF_EMAILS_PER_SECOND_PER_INVOCATION)))
+
+    @property
+    def seconds_between_emails(self) -> float:
+        """Per invocation: with `maximum_concurrency` of them, the staff rate exactly."""
+        return self.maximum_concurrency / self.rate
+
+    @property
+    def batch_size(self) -> int:
+        budget = FUNCTION_TIMEOUT_SECONDS[STAFF_NOTIFICATIONS.handler] / 2
+        return max(1, min(10, math.floor(budget / self.seconds_between_emails)))
 
 
 GUEST_NOTIFICATIONS = BusSubscription(

@@ -17,10 +17,14 @@ from moto import mock_aws
 
 from chalicelib.wiring.event_sources import (
     DAILY_SUMMARY,
+    FUNCTION_MEMORY_MB,
+    FUNCTION_TIMEOUT_SECONDS,
     GUEST_NOTIFICATIONS,
+    LAMBDA_ARCHITECTURE,
     RESERVATION_STREAM,
     STAFF_NOTIFICATIONS,
 )
+from infra import ROOT
 from infra.deploy import (
     deploy_resources,
     outputs_as_variables,
@@ -28,6 +32,7 @@ from infra.deploy import (
     write_stage_variables,
 )
 from infra.names import function_name
+from infra.stages import staff_sending
 from localdev.aws_emulation import known_gaps_quiet
 
 
@@ -136,7 +141,9 @@ def test_post_deploy_applies_what_decorators_cannot_express(
         FunctionName=function_name("dev", STAFF_NOTIFICATIONS.handler)
     )["EventSourceMappings"]
     assert queue["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert queue["ScalingConfig"] == {"MaximumConcurrency": STAFF_NOTIFICATIONS.maximum_concurrency}
+    sending = staff_sending("dev")
+    assert queue["ScalingConfig"] == {"MaximumConcurrency": sending.maximum_concurrency}
+    assert queue["BatchSize"] == sending.batch_size
 
     events = aws.client("events")
     for subscription in (GUEST_NOTIFICATIONS, DAILY_SUMMARY):
@@ -162,3 +169,21 @@ def test_post_deploy_applies_what_decorators_cannot_express(
 def test_post_deploy_refuses_a_stage_without_mappings(aws: Any, stack: dict[str, str]) -> None:
     with pytest.raises(Exception, match="no event source mapping|Function not found"):
         post_deploy(aws, "dev", stack)
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_chalice_deploy_gives_each_function_its_memory_timeout_and_architecture(
+    stage: str,
+) -> None:
+    """What `chalice deploy` reads for each function (its deployer passes these to
+    create_function, update_function_configuration and update_function_code, the last with
+    Architectures, so an x86_64 function already deployed moves to arm64)."""
+    from chalice.config import Config
+
+    disk = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    for function, memory in FUNCTION_MEMORY_MB.items():
+        config = Config(chalice_stage=stage, function_name=function, config_from_disk=disk)
+        assert config.lambda_memory_size == memory, function
+        assert config.lambda_timeout == FUNCTION_TIMEOUT_SECONDS[function], function
+        assert config.lambda_architecture == LAMBDA_ARCHITECTURE == "arm64", function
+        assert config.reserved_concurrency is None, function  # the decision: docs/deploy.md

@@ -13,8 +13,10 @@ import pytest
 
 from chalicelib.wiring.event_sources import (
     DAILY_SUMMARY,
+    FUNCTION_MEMORY_MB,
     FUNCTION_TIMEOUT_SECONDS,
     GUEST_NOTIFICATIONS,
+    LAMBDA_ARCHITECTURE,
     RESERVATION_STREAM,
     STAFF_NOTIFICATIONS,
 )
@@ -22,6 +24,7 @@ from infra import ROOT
 from infra.iam import FUNCTIONS, policy
 from infra.names import secret_parameter, stack_name
 from infra.package import RESOURCES, load_resources, logical_id, package
+from infra.stages import staff_sending
 
 pytestmark = pytest.mark.slow
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
@@ -101,8 +104,44 @@ def test_the_stream_mapping_has_every_setting_from_the_single_source(
 def test_the_queue_mapping_reports_batch_item_failures(transformed: dict[str, Any]) -> None:
     queue = mappings(transformed)[logical_id(STAFF_NOTIFICATIONS.handler)]
     assert queue["EventSourceArn"] == {"Fn::GetAtt": ["StaffNotificationQueue", "Arn"]}
-    for name, value in STAFF_NOTIFICATIONS.lambda_settings().items():
+    for name, value in STAFF_NOTIFICATIONS.lambda_settings(staff_sending("prod")).items():
         assert queue[name] == value, name
+
+
+def test_the_staff_queue_is_sized_to_the_stages_ses_rate(transformed: dict[str, Any]) -> None:
+    """prod states SES's documented sandbox rate (1 email/s): half of it for staff, Lambda's
+    lowest concurrency (2), each invocation an email every 4 s, 3 to a batch (12 s of 30)."""
+    queue = mappings(transformed)[logical_id(STAFF_NOTIFICATIONS.handler)]
+    sending = staff_sending("prod")
+    assert sending.account_rate == 1.0
+    assert queue["ScalingConfig"] == {"MaximumConcurrency": 2}
+    assert queue["BatchSize"] == 3
+    assert sending.seconds_between_emails == 4.0
+    limit = FUNCTION_TIMEOUT_SECONDS[STAFF_NOTIFICATIONS.handler]
+    assert queue["BatchSize"] * sending.seconds_between_emails <= limit / 2
+
+
+def test_every_function_has_its_memory_architecture_and_no_reserved_concurrency(
+    transformed: dict[str, Any],
+) -> None:
+    resources = transformed["Resources"]
+    runtime = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    for function, memory in FUNCTION_MEMORY_MB.items():
+        name = "APIHandler" if function == "api_handler" else logical_id(function)
+        properties = resources[name]["Properties"]
+        assert properties["MemorySize"] == memory, function
+        assert properties["Architectures"] == [LAMBDA_ARCHITECTURE] == ["arm64"], function
+        assert properties["Runtime"] == runtime, function  # Chalice: the packaging interpreter
+        assert "ReservedConcurrentExecutions" not in properties, function
+    assert set(FUNCTION_MEMORY_MB) == set(FUNCTIONS)
+
+
+def test_the_zip_holds_wheels_for_arm64(packaged: Path) -> None:
+    """pydantic-core is the one compiled dependency: its aarch64 build, and no x86_64 one."""
+    names = zipfile.ZipFile(packaged.parent / "deployment.zip").namelist()
+    extensions = [n for n in names if n.endswith(".so")]
+    assert any(n.startswith("pydantic_core/") and "aarch64" in n for n in extensions), extensions
+    assert not [n for n in extensions if "x86_64" in n], extensions
 
 
 @pytest.mark.parametrize("subscription", [GUEST_NOTIFICATIONS, DAILY_SUMMARY])
