@@ -90,7 +90,7 @@ def _unpack(zip_path: Path, target: Path, compiled: bool) -> Path:
 
 
 def run(runs: int = 5, endpoint: str | None = None) -> Table:
-    from infra.package import package
+    from infra.package import package, this_machine_architecture
     from localdev.emulator import Emulator, EndpointSession, free_port
     from localdev.provision import provision
 
@@ -98,7 +98,8 @@ def run(runs: int = 5, endpoint: str | None = None) -> Table:
     workdir = Path(tempfile.mkdtemp(prefix="coldstart-"))
     emulator = None
     try:
-        sam = package("prod", workdir / "dist")
+        # Built for this machine (the shipped zip is arm64): the benchmark imports it here.
+        sam = package("prod", workdir / "dist", this_machine_architecture())
         sources = _unpack(sam.parent / "deployment.zip", workdir / "code", compiled=False)
         compiled = _unpack(sam.parent / "deployment.zip", workdir / "code-pyc", compiled=True)
         if endpoint is None:

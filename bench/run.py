@@ -15,8 +15,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import aws_calls, cold_start, local_latency, package_size, stream_throughput
+from bench import (
+    aws_calls,
+    cold_start,
+    costs,
+    lambda_cpu,
+    local_latency,
+    package_size,
+    stream_throughput,
+)
 from bench.common import Table
+from chalicelib.wiring.event_sources import FUNCTION_MEMORY_MB
 from infra import ROOT
 
 REPORT = ROOT / "docs" / "performance.md"
@@ -45,22 +54,48 @@ def main(argv: list[str] | None = None) -> int:
     quick = args.quick
     started = time.monotonic()
     tables: list[Table] = []
-    steps: list[tuple[str, Callable[[], Table]]] = [
-        ("cold start", lambda: cold_start.run(runs=1 if quick else 5)),
+    measured: dict[str, object] = {}
+
+    def cpu_model() -> list[Table]:
+        # Every size the issue asks for and every size a function is given, so each chosen
+        # size has its own figures; the smoke run takes one size, one round.
+        sizes = sorted(set(lambda_cpu.MEMORY_SIZES) | set(FUNCTION_MEMORY_MB.values()))
+        cpu = (
+            lambda_cpu.run(runs=1, warm=1, sizes=(512,))
+            if quick
+            else lambda_cpu.run(runs=3, warm=5, sizes=tuple(sizes))
+        )
+        measured["cpu"] = cpu
+        return [lambda_cpu.table(cpu), costs.sizing_table(cpu)]
+
+    def calls() -> list[Table]:
+        flows = aws_calls.measure(count=3 if quick else aws_calls.RESERVATIONS)
+        measured["calls"] = flows
+        return [aws_calls.table(flows)]
+
+    def dollars() -> list[Table]:
+        cpu, flows = measured["cpu"], measured["calls"]
+        assert isinstance(cpu, lambda_cpu.Measured) and isinstance(flows, aws_calls.Measured)
+        return costs.tables(cpu, flows)
+
+    steps: list[tuple[str, Callable[[], list[Table]]]] = [
+        ("cold start", lambda: [cold_start.run(runs=1 if quick else 5)]),
+        ("lambda cpu", cpu_model),
         (
             "stream",
-            lambda: stream_throughput.run(batches=2 if quick else 30, runs=1 if quick else 7),
+            lambda: [stream_throughput.run(batches=2 if quick else 30, runs=1 if quick else 7)],
         ),
-        ("aws calls", lambda: aws_calls.run(count=3 if quick else aws_calls.RESERVATIONS)),
-        ("latency", lambda: local_latency.run(count=10 if quick else 200)),
-        ("package", package_size.run),
+        ("aws calls", calls),
+        ("dollars", dollars),
+        ("latency", lambda: [local_latency.run(count=10 if quick else 200)]),
+        ("package", lambda: [package_size.run()]),
     ]
     for _, step in steps:
         # Each benchmark in its own interpreter state would be cleaner; they share one here,
         # and each sets the environment it needs.
-        table = step()
-        print(table.text(), flush=True)  # noqa: T201
-        tables.append(table)
+        for table in step():
+            print(table.text(), flush=True)  # noqa: T201
+            tables.append(table)
     took = time.monotonic() - started
     print(f"all benchmarks: {took:.0f} s")  # noqa: T201
     if not quick:
