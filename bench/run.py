@@ -30,6 +30,64 @@ from infra import ROOT
 
 REPORT = ROOT / "docs" / "performance.md"
 
+# Written above the tables: what the CPU model stands on, and how the sizes follow from the
+# tables (no figure here: each is in a table below, from this run).
+LAMBDA_MODEL = """## Lambda's CPU, cold starts and sizes
+
+What AWS documents, and what the CPU-model tables below assume:
+
+- **CPU follows memory.** "Lambda allocates CPU power in proportion to the amount of memory
+  configured ... At 1,769 MB, a function has the equivalent of one vCPU" ([Configure Lambda
+  function memory](https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html)).
+  The benchmark gives each run that share of one core with the kernel's CFS bandwidth
+  controller: a quota of round(100,000 µs × MB / 1,769) per 100,000 µs period (7,236 µs at
+  128 MB), from a child cgroup it removes afterwards. Where no CPU controller is writable
+  (not root, no cgroup), it says so in one line and every size shows the unconstrained figure.
+- **Init is capped, then retried, and billed.** The Init phase (extensions, the runtime's
+  start, the function's static code: here `import app`) "is limited to 10 seconds"; if it
+  does not finish, Lambda runs it again within the first invocation under the function's
+  timeout ([Understanding the Lambda execution environment lifecycle](https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html)).
+  Since 1 August 2025 Init is billed like the invocation for ZIP functions on managed
+  runtimes ([AWS Lambda standardizes billing for INIT Phase](https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase),
+  AWS Compute Blog).
+- **No other CPU share is documented for Init.** The model therefore runs the whole cold start
+  at the memory's share ("cold start ms"), and shows as a bound the cold start if Init had a
+  whole core ("cold, init on a core": the unconstrained Init plus the first invocation at the
+  share). Third-party posts report faster Init than the share would give; AWS does not say so,
+  and nothing here relies on it.
+
+What a guest waits for on a cold start: the runtime's start, `import app` and the first POST
+(which creates the first boto3 client), all at the API function's share; API Gateway and the
+network come on top. The emulator (DynamoDB, SES, EventBridge) runs outside the quota, as
+those services run outside the function in AWS. Lambda enforces the share in its own
+Firecracker VMs on arm64 (Graviton) in production; this machine is x86_64 and its CFS period
+is Linux's: read the tables for their shape (how each function scales with its share), not
+as AWS's milliseconds.
+
+How the sizes are chosen (`FUNCTION_MEMORY_MB` in `chalicelib/wiring/event_sources.py`,
+written into each deployed stage of `.chalice/config.json`; the table "Chosen sizes" holds
+the figures each choice rests on):
+
+- **API (`api_handler`), a whole vCPU (1,769 MB).** A guest waits on its cold start, which
+  keeps falling as the share grows up to a full core; its warm POST barely moves above 512 MB
+  (the emulator's round trips dominate), and a million warm POSTs cost cents to a dollar of
+  Lambda at any size against $3.50 of API Gateway. Past 1,769 MB a single-threaded Python
+  gains nothing.
+- **Stream relay (`publish_reservation_events`), 512 MB.** About the GB-s of 256 MB for half
+  its batch time; more halves little and doubles the bill. One environment per shard stays
+  warm under traffic, so its cold start is rare and reaches a guest only as a later email.
+- **Staff emails (`notify_staff`), 512 MB.** Paced to the account's SES rate (see
+  [Deploying](deploy.md#limits)): a faster CPU would mostly be billed waiting.
+- **Guest emails (`notify_guest`), 1,024 MB.** The receipt and the confirmation: half the
+  warm time of 512 MB for about a fifth more GB-s, and a cold start under a second.
+- **Day totals (`update_daily_summary`), 256 MB.** Nobody waits on it; 128 MB saves next to
+  nothing per million and doubles its cold start again.
+
+Every function's peak memory (the tables' RSS column) is a fraction of its size: memory is
+bought for CPU here, not for room.
+
+"""
+
 
 def machine() -> str:
     cpu = "unknown CPU"
@@ -107,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
             f"Measured by `make bench` (`python -m bench.run`) on {machine()}, commit {commit}, "
             f"in {took:.0f} s. Every figure is a median over runs interleaved with its "
             "baselines in the same run; ratios matter more than absolute times on a shared "
-            "machine. Regenerate with `make bench`.\n\n" + "\n".join(t.markdown() for t in tables)
+            "machine. Regenerate with `make bench`.\n\n"
+            + LAMBDA_MODEL
+            + "\n".join(t.markdown() for t in tables)
         )
         print(f"wrote {REPORT.relative_to(ROOT)}")  # noqa: T201
     return 0
