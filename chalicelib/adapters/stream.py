@@ -21,6 +21,9 @@ from chalicelib.domain.events import (
 )
 
 _IMAGE_FIELDS = tuple(ReservationImage.model_fields)
+_CHANGES = frozenset({"INSERT", "MODIFY"})
+# ReservationImage.model_validate without its wrapper (the same validation, once per image).
+_validate_image = ReservationImage.__pydantic_validator__.validate_python
 
 
 class UnreadableRecord(Exception):
@@ -31,7 +34,7 @@ def is_reservation_change(record: dict[str, Any]) -> bool:
     """The code's own check of the mapping's filter (event_sources.RESERVATION_CHANGES_PATTERN)."""
     images = record.get("dynamodb", {})
     entity = images.get("NewImage", {}).get(ENTITY, {}).get("S")
-    return record.get("eventName") in {"INSERT", "MODIFY"} and entity == RESERVATION
+    return record.get("eventName") in _CHANGES and entity == RESERVATION
 
 
 def is_sign_in_request(record: dict[str, Any]) -> bool:
@@ -42,11 +45,14 @@ def is_sign_in_request(record: dict[str, Any]) -> bool:
 
 def event_from_record(record: dict[str, Any]) -> Event | None:
     """The event a stream record carries, None when it carries none."""
-    if is_sign_in_request(record):
+    # is_sign_in_request and is_reservation_change, reading the entity once.
+    images = record.get("dynamodb", {})
+    entity = images.get("NewImage", {}).get(ENTITY, {}).get("S")
+    change = record.get("eventName")
+    if entity == STAFF_SIGN_IN_REQUEST and change == "INSERT":
         return _sign_in_request(record)
-    if not is_reservation_change(record):
+    if entity != RESERVATION or change not in _CHANGES:
         return None
-    images = record["dynamodb"]
     try:
         before = _image(images["OldImage"]) if "OldImage" in images else None
         after = _image(images["NewImage"])
@@ -78,14 +84,23 @@ def _sign_in_request(record: dict[str, Any]) -> Event:
 
 def _image(item: dict[str, Any]) -> ReservationImage:
     """Only the fields events carry, decoded and validated (types, required fields)."""
-    return ReservationImage.model_validate(
-        {name: _value(item[name]) for name in _IMAGE_FIELDS if name in item}
-    )
+    values: dict[str, Any] = {}
+    for name in _IMAGE_FIELDS:
+        if name in item:
+            # Most of a reservation's attributes are strings: read those here, not in _value.
+            [(kind, raw)] = item[name].items()
+            values[name] = raw if kind == "S" else _decoded(kind, raw)
+    image: ReservationImage = _validate_image(values)
+    return image
 
 
 def _value(attribute: dict[str, Any]) -> Any:
     """A DynamoDB attribute value, for the types this table's reservation items use."""
     [(kind, raw)] = attribute.items()
+    return _decoded(kind, raw)
+
+
+def _decoded(kind: str, raw: Any) -> Any:
     if kind == "S":
         return raw
     if kind == "N":

@@ -7,6 +7,7 @@ yields the same id and every consumer can deduplicate on it. Contract: docs/even
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import ClassVar
 
@@ -17,6 +18,9 @@ from chalicelib.domain.reservations import Reservation, Status
 SOURCE = "reservations"
 SCHEMA_VERSION = 1
 _EVENT_NAMESPACE = uuid.UUID("6f1d7c3e-2b8a-4e59-9c1a-5d0b7e4f3a21")
+_NAMESPACE_BYTES = _EVENT_NAMESPACE.bytes
+# RFC 4122 variant bits over a hex digit's two low bits: 0b10xx.
+_VARIANT_DIGIT = "89ab" * 4
 
 
 class GuestContact(BaseModel):
@@ -116,14 +120,27 @@ def event_for_change(
     image = after if isinstance(after, ReservationImage) else ReservationImage.of(after)
     kind = EVENT_FOR_STATUS[image.status]
     change = f"{image.restaurant_id}/{image.id}/v{image.version}/{kind.detail_type}"
-    return kind(
-        event_id=str(uuid.uuid5(_EVENT_NAMESPACE, change)),
-        occurred_at=image.updated_at,
-        previous_status=None if before is None else before.status,
-        correlation_id=image.correlation_id,
-        # Already validated; serialised as a ReservationState (without updated_at).
-        reservation=image,
+    # kind(...) without its wrapper: the same validation (the stream relay makes one a record).
+    event: BusinessEvent = kind.__pydantic_validator__.validate_python(
+        {
+            "event_id": _event_id(change),
+            "occurred_at": image.updated_at,
+            "previous_status": None if before is None else before.status,
+            "correlation_id": image.correlation_id,
+            # Already validated; serialised as a ReservationState (without updated_at).
+            "reservation": image,
+        }
     )
+    return event
+
+
+def _event_id(change: str) -> str:
+    """`str(uuid.uuid5(_EVENT_NAMESPACE, change))`, the same text without building a UUID
+    object (a quarter of the time; the stream relay makes one for every record): the SHA-1's
+    first 32 hex digits with the version digit set to 5 and the variant bits to 10."""
+    h = hashlib.sha1(_NAMESPACE_BYTES + change.encode(), usedforsecurity=False).hexdigest()
+    variant = _VARIANT_DIGIT[int(h[16], 16)]
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant}{h[17:20]}-{h[20:32]}"
 
 
 class StaffSignInRequested(BaseModel):
@@ -149,7 +166,7 @@ def sign_in_requested(
     """The event of one stored sign-in request (its id derived from the request's, so a stream
     record read twice yields the same event)."""
     return StaffSignInRequested(
-        event_id=str(uuid.uuid5(_EVENT_NAMESPACE, f"sign-in/{request_id}")),
+        event_id=_event_id(f"sign-in/{request_id}"),
         occurred_at=at,
         restaurant_id=restaurant_id,
         email=email,

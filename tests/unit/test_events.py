@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from chalicelib.domain.events import (
     ReservationDeclined,
     ReservationRequested,
     event_for_change,
+    sign_in_requested,
 )
 from chalicelib.domain.reservations import Reservation, Status
 from tests.builders import NOW, stored_reservation
@@ -65,6 +67,25 @@ def test_event_ids_are_deterministic_and_distinct_per_change() -> None:
 
     assert ids() == ids()
     assert len(set(ids())) == 3
+
+
+def test_event_ids_are_the_uuid5_of_the_change_as_before() -> None:
+    """Consumers deduplicate on these ids: they must never change for the same change (the
+    values were computed with uuid.uuid5 before it was inlined)."""
+    reservation = pending().model_copy(update={"id": "01M8SD3R33VR21MQZ8PFNVNT73"})
+    event = event_for_change(None, reservation)
+    assert event is not None and event.event_id == "1e8ffba6-4e1e-5995-b4d3-5618c06f8eea"
+    signed = sign_in_requested("req-1", "chez-test", "chef@example.com", "2026-03-02T08:00Z", None)
+    assert signed.event_id == "71bd67d2-9923-507c-9824-60ee99ea4361"
+
+
+@pytest.mark.parametrize("restaurant_id", ["chez-test", "café-été", "a" * 200, "🍷", ""])
+def test_event_ids_match_uuid5_for_any_restaurant(restaurant_id: str) -> None:
+    reservation = pending().model_copy(update={"restaurant_id": restaurant_id})
+    event = event_for_change(None, reservation)
+    change = f"{restaurant_id}/{reservation.id}/v1/ReservationRequested"
+    namespace = uuid.UUID("6f1d7c3e-2b8a-4e59-9c1a-5d0b7e4f3a21")  # the events namespace
+    assert event is not None and event.event_id == str(uuid.uuid5(namespace, change))
 
 
 def test_the_detail_has_exactly_the_contracts_fields() -> None:
