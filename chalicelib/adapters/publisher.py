@@ -8,12 +8,12 @@ so a partial failure can never let a later event of a reservation overtake an ea
 from __future__ import annotations
 
 import json
+import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -65,14 +65,14 @@ class EventPublisher:
         return {
             "Source": SOURCE,
             "DetailType": event.detail_type,
-            "Detail": event.model_dump_json(),
+            # What model_dump_json() returns, without its keyword handling (once per event).
+            "Detail": event.__pydantic_serializer__.to_json(event).decode(),
             "EventBusName": self._bus,
             "Resources": [],
         }
 
 
-@dataclass(frozen=True)
-class _Pending:
+class _Pending(NamedTuple):
     sequence_number: str
     event: Event
 
@@ -80,13 +80,14 @@ class _Pending:
 def calls(items: Iterable[_Pending]) -> Iterator[list[_Pending]]:
     """Group in stream order: at most 10 a call, one event per reservation a call."""
     batch: list[_Pending] = []
+    keys: set[str] = set()
     for item in items:
-        if len(batch) == MAX_ENTRIES_PER_CALL or any(
-            ordering_key(p.event) == ordering_key(item.event) for p in batch
-        ):
+        key = ordering_key(item.event)
+        if len(batch) == MAX_ENTRIES_PER_CALL or key in keys:
             yield batch
-            batch = []
+            batch, keys = [], set()
         batch.append(item)
+        keys.add(key)
     if batch:
         yield batch
 
@@ -134,52 +135,45 @@ class StreamRelay:
                 continue
             if event is not None:
                 pending.append(_Pending(sequence, event))
-        for call in calls(pending):
-            failed = self._publisher.publish_call([p.event for p in call])
-            for item in call:
-                outcome = "failed" if item.event in failed else "published"
-                self._log.info(
-                    "event " + outcome,
-                    event_id=item.event.event_id,
-                    detail_type=item.event.detail_type,
-                    reservation_id=item.event.reservation.id
-                    if isinstance(item.event, BusinessEvent)
-                    else None,
-                    sequence_number=item.sequence_number,
-                    correlation_id=item.event.correlation_id,
-                )
-            self._record([p.event for p in call if p.event not in failed])
-            self._metrics.count("EventsPublished", len(call) - len(failed))
-            self._metrics.count("PutEventsFailedEntries", len(failed))
-            if failed:
-                first = min((p for p in call if p.event in failed), key=_order)
-                return _resume_at(first.sequence_number)
+        steps: list[TimelineStep] = []
+        published = failed_entries = 0
+        # Looked up once a batch: below INFO (as in prod) the per-event lines are not built.
+        log_events = self._log.isEnabledFor(logging.INFO)
+        try:
+            for call in calls(pending):
+                failed = self._publisher.publish_call([p.event for p in call])
+                if log_events:
+                    self._log_call(call, failed)
+                steps += _steps([p.event for p in call if p.event not in failed])
+                published += len(call) - len(failed)
+                failed_entries += len(failed)
+                if failed:
+                    first = min((p for p in call if p.event in failed), key=_order)
+                    return _resume_at(first.sequence_number)
+        finally:
+            self._record(steps)
+            self._metrics.count("EventsPublished", published)
+            self._metrics.count("PutEventsFailedEntries", failed_entries)
         return _resume_at(stop_at) if stop_at else {"batchItemFailures": []}
 
-    def _record(self, published: list[Event]) -> None:
-        """Each published reservation event as a step on its reservation's timeline (best
-        effort: the events are out; a lost step never holds up the stream)."""
-        reservation_events = [e for e in published if isinstance(e, BusinessEvent)]
-        if self._timeline is None or not reservation_events:
-            return
-        at = utc_text(datetime.now(UTC))
-        steps = [
-            TimelineStep(
-                reservation_id=e.reservation.id,
-                restaurant_id=e.reservation.restaurant_id,
-                at=at,
-                what="event published",
-                step_id=e.event_id,
-                details={
-                    "event": e.detail_type,
-                    "event_id": e.event_id,
-                    "status": e.reservation.status.value,
-                    "previous_status": e.previous_status.value if e.previous_status else "",
-                    "correlation_id": e.correlation_id or "",
-                },
+    def _log_call(self, call: list[_Pending], failed: list[Event]) -> None:
+        for item in call:
+            self._log.info(
+                "event failed" if item.event in failed else "event published",
+                event_id=item.event.event_id,
+                detail_type=item.event.detail_type,
+                reservation_id=item.event.reservation.id
+                if isinstance(item.event, BusinessEvent)
+                else None,
+                sequence_number=item.sequence_number,
+                correlation_id=item.event.correlation_id,
             )
-            for e in reservation_events
-        ]
+
+    def _record(self, steps: list[TimelineStep]) -> None:
+        """The batch's published reservation events as steps on their timelines, in one write
+        (best effort: the events are out; a lost step never holds up the stream)."""
+        if self._timeline is None or not steps:
+            return
         try:
             self._timeline.add_steps(steps)
         except Exception as error:
@@ -194,6 +188,29 @@ class StreamRelay:
         self._log.error("unreadable stream record quarantined", reason=reason)
         self._metrics.count("RecordsQuarantined")
         return True
+
+
+def _steps(published: list[Event]) -> list[TimelineStep]:
+    """Each published reservation event as a step, at the time its call returned."""
+    at = utc_text(datetime.now(UTC))
+    return [
+        TimelineStep(
+            reservation_id=e.reservation.id,
+            restaurant_id=e.reservation.restaurant_id,
+            at=at,
+            what="event published",
+            step_id=e.event_id,
+            details={
+                "event": e.detail_type,
+                "event_id": e.event_id,
+                "status": e.reservation.status.value,
+                "previous_status": e.previous_status.value if e.previous_status else "",
+                "correlation_id": e.correlation_id or "",
+            },
+        )
+        for e in published
+        if isinstance(e, BusinessEvent)
+    ]
 
 
 def _order(item: _Pending) -> int:

@@ -1,16 +1,24 @@
-"""Grouping events into PutEvents calls, and how the daily totals move."""
+"""Grouping events into PutEvents calls, the relay's batch (timeline, metrics, log lines),
+and how the daily totals move."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from aws_lambda_powertools import Logger
 
-from chalicelib.adapters.publisher import EventPublisher, _Pending, calls
+from chalicelib.adapters.dynamodb.reservations import reservation_item
+from chalicelib.adapters.dynamodb.table import to_item
+from chalicelib.adapters.dynamodb.timeline import _item as timeline_item
+from chalicelib.adapters.publisher import EventPublisher, StreamRelay, _Pending, calls
 from chalicelib.domain.events import BusinessEvent, event_for_change
-from chalicelib.domain.reservations import Status
+from chalicelib.domain.reservations import Reservation, Status
 from chalicelib.services.notifications import summary_changes
+from chalicelib.services.ports import TimelineStep
 from tests.builders import NOW
+from tests.fakes import InMemoryTimeline
 from tests.unit.test_events import pending
 
 
@@ -90,3 +98,122 @@ def test_totals_follow_the_status_machine(path: list[Status], expected: dict[str
             totals[name] = totals.get(name, 0) + delta
         reservation = after
     assert {k: v for k, v in totals.items() if v} == expected
+
+
+class RecordsMetrics:
+    """A Metrics port that keeps the sums of what was flushed."""
+
+    def __init__(self) -> None:
+        self.counted: dict[str, int] = {}
+        self.flushed: dict[str, int] = {}
+
+    def count(self, name: str, value: int = 1) -> None:
+        self.counted[name] = self.counted.get(name, 0) + value
+
+    def flush(self) -> None:
+        for name, value in self.counted.items():
+            self.flushed[name] = self.flushed.get(name, 0) + value
+        self.counted = {}
+
+
+class KeepsWrites(InMemoryTimeline):
+    """The in-memory timeline, also keeping each write's size."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[int] = []
+
+    def add_steps(self, steps: list[TimelineStep]) -> None:
+        self.writes.append(len(steps))
+        super().add_steps(steps)
+
+
+def stream_record(sequence: int, reservation: Reservation) -> dict[str, Any]:
+    return {
+        "eventName": "INSERT",
+        "dynamodb": {"NewImage": reservation_item(reservation), "SequenceNumber": str(sequence)},
+    }
+
+
+def relay(
+    client: Any, timeline: KeepsWrites, metrics: RecordsMetrics, service: str = "relay-test"
+) -> StreamRelay:
+    publisher = EventPublisher(client, "bus", attempts=2, sleep=lambda s: None)
+    log = Logger(service=service)  # a service's logger keeps the level it was first built with
+    return StreamRelay(publisher, lambda record, reason: None, log, timeline, metrics)
+
+
+def test_a_batch_writes_every_published_events_step_in_one_write() -> None:
+    reservations = [pending() for _ in range(23)]
+    timeline, metrics = KeepsWrites(), RecordsMetrics()
+    records = [stream_record(i, r) for i, r in enumerate(reservations)]
+    assert relay(AcceptsAll(), timeline, metrics).handle(records) == {"batchItemFailures": []}
+    assert timeline.writes == [23]  # one write for three PutEvents calls
+    for reservation in reservations:
+        [step] = timeline.steps(reservation.restaurant_id, reservation.id)
+        assert step.what == "event published"
+        assert step.details["event"] == "ReservationRequested"
+        assert step.details["status"] == "PENDING" and step.details["previous_status"] == ""
+    ats = [timeline.steps(r.restaurant_id, r.id)[0].at for r in reservations]
+    assert ats == sorted(ats)  # each call's steps take the time the call returned
+    assert metrics.flushed == {"EventsPublished": 23, "PutEventsFailedEntries": 0}
+
+
+def test_a_failed_entry_ends_the_batch_and_only_published_events_get_steps() -> None:
+    reservations = [pending() for _ in range(15)]
+    timeline, metrics = KeepsWrites(), RecordsMetrics()
+    stuck = reservations[12].id
+
+    class FailsOneReservation(AcceptsAll):
+        def put_events(self, Entries: list[dict[str, str]]) -> dict[str, object]:  # noqa: N803
+            results = [{"ErrorCode": "InternalFailure"} if stuck in e["Detail"] else {}
+                       for e in Entries]  # fmt: skip
+            return {"Entries": [r or {"EventId": "x"} for r in results]}
+
+    records = [stream_record(100 + i, r) for i, r in enumerate(reservations)]
+    response = relay(FailsOneReservation(), timeline, metrics).handle(records)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "112"}]}
+    published = [r for r in reservations if timeline.steps(r.restaurant_id, r.id)]
+    assert published == reservations[:12] + reservations[13:]  # its call's others went out
+    assert timeline.writes == [14]
+    assert metrics.flushed == {"EventsPublished": 14, "PutEventsFailedEntries": 1}
+
+
+def test_each_event_has_a_log_line_with_its_ids(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "INFO")  # read when the logger is built
+    reservations = [pending() for _ in range(12)]
+    records = [stream_record(i, r) for i, r in enumerate(reservations)]
+    relay(AcceptsAll(), KeepsWrites(), RecordsMetrics(), "relay-test-info").handle(records)
+    lines = [vars(r) for r in caplog.records if r.getMessage() == "event published"]
+    assert [line["reservation_id"] for line in lines] == [r.id for r in reservations]
+    assert [line["sequence_number"] for line in lines] == [str(i) for i in range(12)]
+    assert all(line["event_id"] and "correlation_id" in line for line in lines)
+
+
+def test_timeline_items_are_what_the_boto3_serializer_wrote() -> None:
+    step = TimelineStep(
+        reservation_id="01M8SD3R33VR21MQZ8PFNVNT73",
+        restaurant_id="chez-test",
+        at="2026-03-02T08:00:00.123456Z",
+        what="event published",
+        step_id="1e8ffba6-4e1e-5995-b4d3-5618c06f8eea",
+        details={"event": "ReservationRequested", "previous_status": "", "note": "é"},
+    )
+    expected = to_item(
+        {
+            "PK": "RESTAURANT#chez-test",
+            "SK": "TIMELINE#01M8SD3R33VR21MQZ8PFNVNT73#2026-03-02T08:00:00.123456Z"
+            "#1e8ffba6-4e1e-5995-b4d3-5618c06f8eea",
+            "entity": "timeline_step",
+            "reservation_id": step.reservation_id,
+            "restaurant_id": step.restaurant_id,
+            "at": step.at,
+            "what": step.what,
+            "step_id": step.step_id,
+            "details": step.details,
+            "expires_at": 1790000000,
+        }
+    )
+    assert timeline_item(step, 1790000000) == expected
