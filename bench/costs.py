@@ -305,6 +305,9 @@ def per_million_table(inputs: Inputs, volume: int = 1_000_000) -> Table:
     table.add("**total**", *(f"**{b.total * 1e6:,.2f}**" for b in designs.values()))
     flow = inputs.calls.by_batch[100]
     sizes = ", ".join(f"{f} {FUNCTION_MEMORY_MB[f]} MB" for f in FUNCTION_MEMORY_MB)
+    relay_work = this_service_work(flow)["publish_reservation_events"]
+    relay = sum(lambda_lines(inputs, {"publish_reservation_events": relay_work}, volume).values())
+    piped = relay_work.units * PRICES["pipes_request"].dollars
     at_one_percent = (
         sum(
             w.invocations * 0.01 * inputs.init_seconds(f) * FUNCTION_MEMORY_MB[f] / 1024
@@ -338,6 +341,15 @@ def per_million_table(inputs: Inputs, volume: int = 1_000_000) -> Table:
         f"Lambda triggers read free): {PIPES_POLLS_PER_SECOND_PER_SHARD:.0f} polls/s per shard "
         f"assumed, ${pipes_stream_reads_per_month():.2f} a shard-month after the free "
         "2.5M, spread over the volume",
+        f"the relay function itself costs ${relay * 1e6:.2f} per million reservations (its "
+        f"requests and GB-s); the Pipe that would replace it ${piped * 1e6:.2f} plus the "
+        "stream polling. A Pipe is the better choice when records can reach the bus as they "
+        "are (a filter and an input transformer, no code to own or patch); this project keeps "
+        "the Lambda relay because each event is decided from the old and new images, carries "
+        "a deterministic id the consumers deduplicate on, sign-in requests become their own "
+        "event, a bad record is quarantined instead of blocking its shard, and `ops recover` "
+        "replays the stream through the same code; a Pipe's enrichment step would be that "
+        "same Lambda, plus the Pipe",
     ]
     return table
 

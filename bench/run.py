@@ -78,8 +78,8 @@ the figures each choice rests on):
   warm under traffic, so its cold start is rare and reaches a guest only as a later email.
 - **Staff emails (`notify_staff`), 512 MB.** Paced to the account's SES rate (see
   [Deploying](deploy.md#limits)): a faster CPU would mostly be billed waiting.
-- **Guest emails (`notify_guest`), 1,024 MB.** The receipt and the confirmation: half the
-  warm time of 512 MB for about a fifth more GB-s, and a cold start under a second.
+- **Guest emails (`notify_guest`), 1,024 MB.** The receipt and the confirmation: well under
+  512 MB's warm time for a little more GB-s, and a cold start under a second.
 - **Day totals (`update_daily_summary`), 256 MB.** Nobody waits on it; 128 MB saves next to
   nothing per million and doubles its cold start again.
 
