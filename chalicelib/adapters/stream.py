@@ -106,7 +106,11 @@ def _decoded(kind: str, raw: Any) -> Any:
     if kind == "N":
         return int(raw) if raw.lstrip("-").isdigit() else float(raw)
     if kind == "M":
-        return {key: _value(value) for key, value in raw.items()}
+        values: dict[str, Any] = {}
+        for key, attribute in raw.items():
+            [(inner_kind, inner_raw)] = attribute.items()  # strings inline, as in _image
+            values[key] = inner_raw if inner_kind == "S" else _decoded(inner_kind, inner_raw)
+        return values
     if kind == "NULL":
         return None
     if kind == "BOOL":

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from chalicelib.domain.reservations import Reservation
 from chalicelib.domain.restaurants import Restaurant
@@ -144,10 +144,11 @@ class SignInRequest:
     correlation_id: str | None = None
 
 
-@dataclass(frozen=True)
-class TimelineStep:
+class TimelineStep(NamedTuple):
     """One thing the pipeline did for a reservation: an event published, an email sent, an
-    email attempt that failed. `at` is ISO 8601 UTC; `step_id` makes a repeat overwrite."""
+    email attempt that failed. `at` is ISO 8601 UTC; `step_id` makes a repeat overwrite.
+    (A named tuple: immutable, and half the cost of a frozen dataclass for the stream relay,
+    which makes one for every event.)"""
 
     reservation_id: str
     restaurant_id: str
