@@ -4,7 +4,8 @@ version, on the same Lambda-shaped batch of 100 reservation records.
 
 No AWS is reached: EventBridge and DynamoDB (the relay's timeline steps) are stand-ins that
 accept everything, so the figures are the handler's own CPU time. The variants take turns
-batch by batch, so a burst of other work on the machine hits them alike.
+batch by batch, and each ratio is the median of per-round ratios, so a burst of other work on
+the machine (2 shared cores) hits both sides of a ratio alike.
 """
 
 from __future__ import annotations
@@ -141,42 +142,47 @@ def run(batches: int = 30, runs: int = 7) -> Table:
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
         for variant in variants:
             variant()  # warm up: first-use imports and caches
-        per_run = [_rates(batches, variants) for _ in range(runs)]
-    ours, base, pt = ([run[i] for run in per_run] for i in range(len(variants)))
+        per_run = [_rounds(batches, variants) for _ in range(runs)]
+    # Seconds of each batch, per variant, in the order they ran (round by round, run by run).
+    ours, base, pt = ([t for run in per_run for t in run[i]] for i in range(len(variants)))
     table = Table(
         "Stream handler throughput (records/s, batch of 100, one core)",
         ["variant", "median rec/s", "ratio to floor"],
     )
-    ratios = [o / b for o, b in zip(ours, base, strict=True)]
-    table.add("floor: TypeDeserializer + map, hand-written", f"{median(base):,.0f}", "1.00")
-    table.add(
-        "this handler (decode, validate, map, publish)",
-        f"{median(ours):,.0f}",
-        f"{median(ours) / median(base):.2f}",
-    )
-    table.add(
-        "Powertools BatchProcessor, one PutEvents per record",
-        f"{median(pt):,.0f}",
-        f"{median(pt) / median(base):.2f}",
-    )
+    table.add("floor: TypeDeserializer + map, hand-written", _rate(base), "1.00")
+    table.add("this handler (decode, validate, map, publish)", _rate(ours), _ratio(base, ours))
+    table.add("Powertools BatchProcessor, one PutEvents per record", _rate(pt), _ratio(base, pt))
+    per_run_ratios = [median([b / o for o, b in zip(r[0], r[1], strict=True)]) for r in per_run]
     table.notes.append(
-        f"median of {runs} runs of {batches} batches each, the variants taking turns batch by "
-        f"batch; this handler's ratio per run: {min(ratios):.2f} to {max(ratios):.2f}"
+        f"{runs} runs of {batches} rounds; a round is one batch of each variant, in turn (the "
+        "order rotating); rec/s: median batch; ratio: median over rounds of the floor's batch "
+        "time over the variant's in the same round; this handler's median ratio per run: "
+        f"{min(per_run_ratios):.2f} to {max(per_run_ratios):.2f}"
     )
     return table
 
 
-def _rates(batches: int, variants: tuple[Callable[[], None], ...]) -> list[float]:
+def _rounds(batches: int, variants: tuple[Callable[[], None], ...]) -> list[list[float]]:
     """One run: `batches` rounds, each a batch of every variant (the order rotating each
-    round); records per second of each variant over the run."""
-    spent = [0.0] * len(variants)
+    round); the seconds each batch took, per variant."""
+    spent: list[list[float]] = [[] for _ in variants]
     for round_number in range(batches):
         for turn in range(len(variants)):
             i = (round_number + turn) % len(variants)
             started = time.perf_counter()
             variants[i]()
-            spent[i] += time.perf_counter() - started
-    return [batches * BATCH / seconds for seconds in spent]
+            spent[i].append(time.perf_counter() - started)
+    return spent
+
+
+def _rate(seconds: list[float]) -> str:
+    return f"{BATCH / median(seconds):,.0f}"
+
+
+def _ratio(floor: list[float], variant: list[float]) -> str:
+    """The floor's time over the variant's, round by round (neighbours in time share the
+    machine's state), then the median."""
+    return f"{median([f / v for f, v in zip(floor, variant, strict=True)]):.2f}"
 
 
 if __name__ == "__main__":
