@@ -74,7 +74,7 @@ the figures each choice rests on):
   Lambda at any size against $3.50 of API Gateway. Past 1,769 MB a single-threaded Python
   gains nothing.
 - **Stream relay (`publish_reservation_events`), 512 MB.** About the GB-s of 256 MB for half
-  its batch time; more halves little and doubles the bill. One environment per shard stays
+  its batch time; more memory buys little speed at a higher bill. One environment per shard stays
   warm under traffic, so its cold start is rare and reaches a guest only as a later email.
 - **Staff emails (`notify_staff`), 512 MB.** Paced to the account's SES rate (see
   [Deploying](deploy.md#limits)): a faster CPU would mostly be billed waiting.
@@ -85,6 +85,8 @@ the figures each choice rests on):
 
 Every function's peak memory (the tables' RSS column) is a fraction of its size: memory is
 bought for CPU here, not for room.
+
+## The figures
 
 """
 
