@@ -6,7 +6,8 @@ them. `LOCAL_FAULTS="events:PutEvents=0.3,ses:SendRawEmail=0.3,sqs:DeleteMessage
 - anything else: an HTTP 400 throttling response in place of the real one, below botocore's
   retry layer, so botocore retries it exactly as it retries AWS's own throttling.
 
-`ses:SendEmail` also covers SendRawEmail (the service sends MIME through SendRawEmail).
+`ses:SendEmail` also covers SendRawEmail (the service sends MIME through SendRawEmail), and
+`sqs:DeleteMessage` DeleteMessageBatch (the local runner deletes ten at a time, as Lambda does).
 
 While `make run` runs: `python -m localdev.faults set "events:PutEvents=1.0"`, `… show`,
 `… clear` (through the outbox's server; the console shows each change).
@@ -24,7 +25,10 @@ from typing import Any
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 _THROTTLING_CODE = {"ses": "Throttling"}
-_ALIASES = {("ses", "SendEmail"): ("ses", "SendRawEmail")}
+_ALIASES = {
+    ("ses", "SendEmail"): ("ses", "SendRawEmail"),
+    ("sqs", "DeleteMessage"): ("sqs", "DeleteMessageBatch"),
+}
 
 
 def parse_faults(spec: str) -> dict[tuple[str, str], float]:

@@ -13,8 +13,10 @@ Headers are shown decoded (RFC 2047), as a mail client shows them.
 from __future__ import annotations
 
 import email
+import email.parser
 import email.policy
 import json
+import os
 import threading
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
@@ -24,7 +26,6 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from localdev.aws_emulation import ACCOUNT
 from localdev.console import Console
 
 # What messages.json shows of each message (attachments without their bytes).
@@ -34,72 +35,98 @@ PUBLIC_FIELDS = (
 
 
 class Outbox:
-    def __init__(self, directory: Path, region: str, console: Console | None = None) -> None:
+    """What SES accepted, newest first. Each message's headers are read as it arrives (the
+    list and the console need no more); its parts only when someone opens it."""
+
+    def __init__(self, directory: Path, console: Console | None = None) -> None:
         self._directory = directory
-        self._region = region
         self._console = console
-        self._messages: list[dict[str, Any]] = []
-        self._seen = 0
+        self._messages: list[_Kept] = []
         self._lock = threading.Lock()
         directory.mkdir(parents=True, exist_ok=True)
 
-    def collect(self) -> int:
-        """Pick up what SES accepted since the last call; returns how many are new."""
-        from moto.ses.models import ses_backends
-
-        sent = ses_backends[ACCOUNT][self._region].sent_messages
-        fresh = sent[self._seen :]
-        for raw in fresh:
-            message = self._parse(raw)
-            name = f"{message['sent_at'].replace(':', '')}-{message['id']}.eml"
-            (self._directory / name).write_text(getattr(raw, "raw_data", ""))
-            with self._lock:
-                self._messages.append(message)
-            if self._console is not None:
-                self._console.email(
-                    ", ".join(message["to"]), message["subject"], message.get("reservation_id")
-                )
-        self._seen += len(fresh)
-        return len(fresh)
+    def add(self, raw: Any) -> None:
+        """Keep a message SES accepted, as the emulator reports it (`id`, `source`, `raw_data`)."""
+        kept = _Kept(raw.id, raw.source, getattr(raw, "raw_data", ""))
+        name = f"{kept.headers['sent_at'].replace(':', '')}-{kept.id}.eml"
+        # Written whole, then renamed: whoever watches the folder never reads half a message.
+        partial = self._directory / f".{name}.partial"
+        partial.write_text(kept.raw)
+        os.replace(partial, self._directory / name)
+        with self._lock:
+            self._messages.append(kept)
+        if self._console is not None:
+            headers = kept.headers
+            self._console.email(
+                ", ".join(headers["to"]), headers["subject"], headers["reservation_id"]
+            )
 
     def messages(self) -> list[dict[str, Any]]:
-        """Newest first."""
-        with self._lock:
-            return [{k: m[k] for k in PUBLIC_FIELDS} for m in reversed(self._messages)]
+        """Newest first, each with its parts (messages.json)."""
+        return [{k: m.whole()[k] for k in PUBLIC_FIELDS} for m in self._newest_first()]
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """Newest first, headers only (the list page)."""
+        return [m.headers for m in self._newest_first()]
+
+    def message(self, message_id: str) -> dict[str, Any] | None:
+        found = next((m for m in self._newest_first() if m.id == message_id), None)
+        return None if found is None else found.whole()
 
     def attachment(self, message_id: str, index: int) -> tuple[str, str, bytes] | None:
         """(filename, Content-Type header, bytes) of a message's attachment, or None."""
-        with self._lock:
-            found = next((m for m in self._messages if m["id"] == message_id), None)
+        found = self.message(message_id)
         files = found["files"] if found else []
         return files[index] if 0 <= index < len(files) else None
 
-    def _parse(self, raw: Any) -> dict[str, Any]:
-        parsed = email.message_from_string(
-            getattr(raw, "raw_data", ""), policy=email.policy.default
-        )
+    def _newest_first(self) -> list[_Kept]:
+        with self._lock:
+            return list(reversed(self._messages))
+
+
+class _Kept:
+    """One message: its raw text, its headers decoded, and its parts once asked for."""
+
+    def __init__(self, message_id: str, source: str, raw: str) -> None:
+        self.id, self.raw = message_id, raw
+        parsed = email.parser.Parser(policy=email.policy.default).parsestr(raw, headersonly=True)
         assert isinstance(parsed, EmailMessage)
         sent_at = parsedate_to_datetime(parsed["Date"]) if parsed["Date"] else None
-        files = [
-            (part.get_filename() or f"attachment-{n + 1}", str(part["Content-Type"]), _bytes(part))
-            for n, part in enumerate(parsed.iter_attachments())
-        ]
-        return {
-            "id": raw.id,
-            "from": str(parsed.get("From", "")) or raw.source,
+        self.headers: dict[str, Any] = {
+            "id": message_id,
+            "from": str(parsed.get("From", "")) or source,
             "to": _addresses(parsed, "To"),
             "reply_to": _addresses(parsed, "Reply-To"),
             "subject": str(parsed.get("Subject", "")),
-            "text": _text(parsed.get_body(("plain",))),
-            "html": _text(parsed.get_body(("html",))),
-            "attachments": [
-                {"filename": name, "content_type": content_type.split(";")[0].strip()}
-                for name, content_type, _ in files
-            ],
-            "files": files,
             "sent_at": sent_at.isoformat() if sent_at else "",
             "reservation_id": parsed.get("X-Reservation-Id"),
         }
+        self._whole: dict[str, Any] | None = None
+        self._lock = threading.Lock()
+
+    def whole(self) -> dict[str, Any]:
+        with self._lock:
+            if self._whole is None:
+                self._whole = {**self.headers, **_parts(self.raw)}
+            return self._whole
+
+
+def _parts(raw: str) -> dict[str, Any]:
+    parsed = email.message_from_string(raw, policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    files = [
+        (part.get_filename() or f"attachment-{n + 1}", str(part["Content-Type"]), _bytes(part))
+        for n, part in enumerate(parsed.iter_attachments())
+    ]
+    return {
+        "text": _text(parsed.get_body(("plain",))),
+        "html": _text(parsed.get_body(("html",))),
+        "attachments": [
+            {"filename": name, "content_type": content_type.split(";")[0].strip()}
+            for name, content_type, _ in files
+        ],
+        "files": files,
+    }
 
 
 def _addresses(message: EmailMessage, header: str) -> list[str]:
@@ -190,16 +217,15 @@ Answer = tuple[int, str, str | bytes, dict[str, str]]
 
 
 def _page(outbox: Outbox, path: str) -> Answer:
-    messages = outbox.messages()
     if path == "/messages.json":
-        return 200, "application/json", json.dumps(messages, indent=2), {}
+        return 200, "application/json", json.dumps(outbox.messages(), indent=2), {}
     if path == "/":
-        return 200, "text/html; charset=utf-8", _index(messages), {}
+        return 200, "text/html; charset=utf-8", _index(outbox.summaries()), {}
     if path.startswith("/messages/"):
         wanted, _, rest = path.removeprefix("/messages/").partition("/")
         if rest.startswith("attachments/"):
             return _attachment(outbox, wanted, rest.removeprefix("attachments/"))
-        found = next((m for m in messages if m["id"] == wanted), None)
+        found = outbox.message(wanted)
         if found is not None and not rest:
             return 200, "text/html; charset=utf-8", _message_page(found), {}
         return 404, "text/plain", "no such message", {}

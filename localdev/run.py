@@ -76,8 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         app = ReservationsApp()
         console = Console(words=app)
         runtime = LocalRuntime(
-            session, outputs, console, args.outbox_dir, app, os.environ.get("LOCAL_FAULTS", "")
-        )
+            session, outputs, console, args.outbox_dir, app, emulator.sent_mail,
+            os.environ.get("LOCAL_FAULTS", ""),
+        )  # fmt: skip
         runtime.start()
         outbox = serve(runtime.outbox, args.host, args.outbox_port, faults=runtime)
         api = None if args.no_api else _start_api(args.host, args.api_port, args.project_dir)

@@ -261,7 +261,13 @@ class StreamSource:
 
 
 class QueueSource:
-    """Polls an SQS queue and feeds one handler; deletes only what succeeded."""
+    """Polls an SQS queue and feeds one handler; deletes only what succeeded.
+
+    One invocation at a time: a Lambda execution environment never runs two at once, and the
+    handlers here share one process (its module state, Powertools' batch processor), so a
+    mapping's maximum concurrency is not emulated. With `wait_seconds`, each receive
+    long-polls, as Lambda's pollers do: a message is picked up the moment it arrives, and an
+    idle queue costs one request per `wait_seconds`."""
 
     def __init__(
         self,
@@ -273,14 +279,17 @@ class QueueSource:
         batch_size: int,
         batching_window_seconds: float,
         console: Console,
+        wait_seconds: int = 0,
     ) -> None:
         self.name = name
+        self.long_polls = wait_seconds > 0
         self._handler = handler
         self._sqs = sqs
         self._url = queue_url
         self._arn = queue_arn
         self._batch_size = batch_size
         self._window = batching_window_seconds
+        self._wait = wait_seconds
         self._console = console
 
     def poll(self) -> bool:
@@ -288,9 +297,8 @@ class QueueSource:
         if not messages:
             return False
         failed = self._invoke(messages)
-        for message in messages:
-            if message["MessageId"] not in failed:
-                self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"])
+        done = [message for message in messages if message["MessageId"] not in failed]
+        delete_messages(self._sqs, self._url, done, self._console, self.name)
         return True
 
     def _receive(self) -> list[dict[str, Any]]:
@@ -302,6 +310,7 @@ class QueueSource:
                 QueueUrl=self._url,
                 MaxNumberOfMessages=min(10, self._batch_size - len(messages)),
                 AttributeNames=["All"],
+                WaitTimeSeconds=0 if messages else self._wait,
             ).get("Messages", [])
             for message in batch:
                 messages.setdefault(message["MessageId"], message)
@@ -329,6 +338,23 @@ class QueueSource:
         return failures
 
 
+def delete_messages(
+    sqs: Any, queue_url: str, messages: list[dict[str, Any]], console: Console, name: str
+) -> None:
+    """Delete handled messages ten to a call, as Lambda's pollers do (DeleteMessageBatch). A
+    message that could not be deleted comes back after its visibility timeout: said, not
+    raised, as the consumers are idempotent."""
+    for start in range(0, len(messages), 10):
+        chunk = messages[start : start + 10]
+        entries = [
+            {"Id": str(i), "ReceiptHandle": message["ReceiptHandle"]}
+            for i, message in enumerate(chunk)
+        ]
+        failed = sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries).get("Failed", [])
+        if failed:
+            console.handler(name, "failed", f"could not delete {len(failed)} messages: redelivery")
+
+
 class BusSource:
     """An on_cw_event handler: its rule delivers to an internal queue; each event is invoked
     asynchronously, with Lambda's retries, then the dead-letter queue."""
@@ -343,8 +369,11 @@ class BusSource:
         dead_letter_url: str,
         console: Console,
         retry_delays: Sequence[float] = (0.5, 1.0),
+        wait_seconds: int = 0,
     ) -> None:
         self.name = name
+        self.long_polls = wait_seconds > 0
+        self._wait = wait_seconds
         self._handler = handler
         self._sqs = sqs
         self._url = queue_url
@@ -354,12 +383,12 @@ class BusSource:
         self._delays = retry_delays
 
     def poll(self) -> bool:
-        messages = self._sqs.receive_message(QueueUrl=self._url, MaxNumberOfMessages=10).get(
-            "Messages", []
-        )
+        messages = self._sqs.receive_message(
+            QueueUrl=self._url, MaxNumberOfMessages=10, WaitTimeSeconds=self._wait
+        ).get("Messages", [])
         for message in messages:
             self.invoke_async(eventbridge_event(json.loads(message["Body"]), ACCOUNT))
-            self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"])
+        delete_messages(self._sqs, self._url, messages, self._console, self.name)
         return bool(messages)
 
     def invoke_async(self, event: dict[str, Any]) -> bool:
@@ -390,7 +419,8 @@ class BusSource:
 
 
 class Runner:
-    """Polls every source on its own thread until stopped."""
+    """Polls every source on its own thread until stopped, resting `idle_sleep` after an empty
+    poll unless the poll itself waited (`source.long_polls`)."""
 
     def __init__(self, sources: list[Any], console: Console, idle_sleep: float = 0.1) -> None:
         self._sources = sources
@@ -416,7 +446,7 @@ class Runner:
                     return
                 self._console.line("runner", f"{source.name}: polling failed: {error!r}")
                 busy = False
-            if not busy:
+            if not busy and not getattr(source, "long_polls", False):
                 self._stop.wait(self._idle)
 
     def stop(self) -> None:

@@ -8,6 +8,7 @@ import json
 import os
 import threading
 import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -30,6 +31,9 @@ from localdev.runner import (
 
 # The app's clients that LOCAL_FAULTS can reach (named as boto3 names them).
 _FAULTABLE_CLIENTS = frozenset({"events", "ses", "sqs", "dynamodb"})
+# Queue pollers long-poll for this long, as Lambda's do (20 s there; short here, so that
+# Ctrl-C never waits on one).
+_LONG_POLL_SECONDS = 1
 
 
 class AppBinding(AppWords, Protocol):
@@ -56,6 +60,7 @@ class LocalRuntime:
         console: Console,
         outbox_dir: Path,
         app: AppBinding,
+        sent_mail: Callable[[], Iterator[Any]],
         faults: str = "",
     ) -> None:
         self._app = app
@@ -66,7 +71,8 @@ class LocalRuntime:
             parse_faults(faults),
             on_fault=lambda service, op: console.line("fault", f"{service}:{op} failed (injected)"),
         )
-        self.outbox = Outbox(outbox_dir, region=session.region_name, console=console)
+        self.outbox = Outbox(outbox_dir, console=console)
+        self._sent_mail = sent_mail
         self._runner: Runner | None = None
         self._stop = threading.Event()
         self.handlers: list[str] = []
@@ -95,9 +101,9 @@ class LocalRuntime:
         return now
 
     def _collect_mail(self) -> None:
-        while not self._stop.wait(0.1):
+        for sent in self._sent_mail():  # each message as SES accepts it, until the emulator stops
             try:
-                self.outbox.collect()
+                self.outbox.add(sent)
             except Exception as error:  # keep watching; say what went wrong
                 self._console.line("outbox", f"could not read a message: {error!r}")
 
@@ -119,6 +125,7 @@ class LocalRuntime:
                 config.batch_size,
                 config.maximum_batching_window_in_seconds,
                 self._console,
+                wait_seconds=_LONG_POLL_SECONDS,
             )
         if isinstance(config, CloudWatchEventConfig):
             return self._subscription(config, handler, sqs)
@@ -162,6 +169,7 @@ class LocalRuntime:
             delivery.maximum_retry_attempts,
             self._queue_url(sqs, f"{delivery.dead_letter_queue}Arn"),
             self._console,
+            wait_seconds=_LONG_POLL_SECONDS,
         )
 
     def _failure_destination(self, arn: str, sqs: Any) -> OnFailure:

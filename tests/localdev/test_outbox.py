@@ -14,12 +14,14 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.ses.models import ses_backends
 
 from chalicelib.adapters.mailer import SesMailer
 from chalicelib.domain.events import event_for_change
 from chalicelib.domain.reservations import Status
 from chalicelib.domain.restaurants import Restaurant
 from chalicelib.services.emails import Email, guest_email
+from localdev.aws_emulation import ACCOUNT
 from localdev.outbox import Outbox, serve
 from tests.builders import NOW, restaurant_spec, stored_reservation
 from tests.ics import read_invite
@@ -45,20 +47,21 @@ def french_confirmation() -> Email:
     return guest_email(event, place, "https://x.test/manage?token=t")
 
 
-def send_through_ses(*emails: Email) -> None:
-    """Send as the app does (its own mailer) to the emulated SES (inside `mock_aws`)."""
-    ses = boto3.client("ses", region_name=REGION)
-    ses.verify_email_identity(EmailAddress=SENDER)
-    for message in emails:
-        SesMailer(ses, SENDER).send(message)
+def sent_through_ses(*emails: Email) -> list[Any]:
+    """What the emulator's SES keeps of each email the app's mailer sends."""
+    with mock_aws():
+        ses = boto3.client("ses", region_name=REGION)
+        ses.verify_email_identity(EmailAddress=SENDER)
+        for message in emails:
+            SesMailer(ses, SENDER).send(message)
+        return list(ses_backends[ACCOUNT][REGION].sent_messages)
 
 
 @pytest.fixture
 def outbox(tmp_path: Path) -> Iterator[tuple[Outbox, str]]:
-    with mock_aws():
-        box = Outbox(tmp_path / "outbox", REGION)
-        send_through_ses(french_confirmation())
-        assert box.collect() == 1
+    box = Outbox(tmp_path / "outbox")
+    for raw in sent_through_ses(french_confirmation()):
+        box.add(raw)
     server: ThreadingHTTPServer = serve(box, "127.0.0.1", 0)
     try:
         yield box, f"http://127.0.0.1:{server.server_address[1]}"
@@ -136,9 +139,8 @@ def test_a_plain_message_has_no_attachments(tmp_path: Path) -> None:
         "reservation_id": "r",
         "event_id": "e",
     }
-    with mock_aws():
-        box = Outbox(tmp_path, REGION)
-        send_through_ses(Email(**plain))
-        box.collect()
+    box = Outbox(tmp_path)
+    [raw] = sent_through_ses(Email(**plain))
+    box.add(raw)
     [message] = box.messages()
     assert (message["attachments"], message["reply_to"], message["from"]) == ([], [], SENDER)

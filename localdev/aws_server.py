@@ -1,0 +1,269 @@
+"""The emulator's own process: `python -m localdev.aws_server --port 4566 --mail-fd N`.
+
+moto in server mode, with the fixes of `localdev.aws_emulation`, in a process of its own so
+that it has a core (and a GIL) to itself: sharing one with the event handlers made each
+booking wait for the other (measured: docs/local-runtime.md). `localdev.emulator.Emulator`
+starts it and reads what SES sends from the pipe `--mail-fd` (one JSON line per message), so
+the outbox sees mail the moment it is sent, without polling. The process ends when its parent
+closes its stdin (or dies) or on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any, BinaryIO
+
+from localdev.aws_emulation import serialize_dynamodb_requests, silence_known_gaps
+
+READY = "ready"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=4566)
+    parser.add_argument("--mail-fd", type=int, required=True, help="where sent mail is written")
+    args = parser.parse_args(argv)
+    feed = os.fdopen(args.mail_fd, "wb", buffering=0)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the launcher; it stops us
+    threading.Thread(target=_until_stdin_closes, args=(stopping,), daemon=True).start()
+
+    serialize_dynamodb_requests()
+    silence_known_gaps()
+    speed_up_moto()
+    _publish_sent_mail(_Feed(feed))
+    try:
+        server = _server(args.host, args.port)
+    except OSError as error:
+        sys.stderr.write(f"the AWS emulator cannot listen on {args.host}:{args.port}: {error}\n")
+        return 1
+    threading.Thread(target=server.run, name="moto", daemon=True).start()
+    _Feed(feed).write({"event": READY})
+    stopping.wait()
+    server.close()
+    return 0
+
+
+def _server(host: str, port: int) -> Any:
+    """moto's WSGI application behind waitress, bound before it returns.
+
+    moto's own server (werkzeug's) closes the connection after every response and starts a
+    thread per connection: each call paid a TCP handshake and a thread on both sides
+    (docs/local-runtime.md). Waitress keeps connections alive and answers from a pool, whose
+    threads outnumber the long polls that can wait at once (each receive holds one)."""
+    import waitress.server  # type: ignore[import-untyped]
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    logging.getLogger("waitress").setLevel(logging.ERROR)  # "task queue depth" notices
+    application = DomainDispatcherApplication(create_backend_app)
+    return waitress.server.create_server(
+        application, host=host, port=port, threads=_THREADS, connection_limit=1000,
+        channel_timeout=300, ident="",
+    )  # fmt: skip
+
+
+# Enough for every poller's long poll at once, with room for the API and the handlers' calls.
+_THREADS = 32
+
+
+def _until_stdin_closes(stopping: threading.Event) -> None:
+    """The launcher holds our stdin open: when it ends, however it ends, so do we."""
+    sys.stdin.buffer.read()
+    stopping.set()
+
+
+class _Feed:
+    """One JSON line per message on the mail pipe; whole lines, whichever thread writes."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, pipe: BinaryIO) -> None:
+        self._pipe = pipe
+
+    def write(self, message: dict[str, Any]) -> None:
+        line = json.dumps(message).encode() + b"\n"
+        with self._lock:
+            try:
+                self._pipe.write(line)
+            except BrokenPipeError:  # the launcher is gone; stdin's end will stop us
+                pass
+
+
+def _publish_sent_mail(feed: _Feed) -> None:
+    """Every message SES accepts (SendEmail, SendRawEmail, SES v2) goes to the feed too: moto
+    appends each to its backend's `sent_messages`."""
+    from moto.ses.models import SESBackend
+
+    original = SESBackend.__init__
+
+    class Published(list[Any]):
+        def append(self, message: Any) -> None:
+            super().append(message)
+            feed.write(
+                {
+                    "event": "sent",
+                    "id": message.id,
+                    "source": message.source,
+                    "raw_data": getattr(message, "raw_data", ""),
+                }
+            )
+
+    @functools.wraps(original)
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.sent_messages = Published(self.sent_messages)
+
+    setattr(SESBackend, "__init__", init)  # noqa: B010 - patching moto
+
+
+def speed_up_moto() -> None:
+    """Costs moto pays on every request that change nothing it answers (found with py-spy
+    under load, docs/local-runtime.md). Each fix keeps moto's answers as they were:
+
+    - finding a request's service lists moto's package directory on disk, under a lock that
+      every request takes: the list never changes while it runs, so list it once;
+    - each EventBridge delivery to a target parses the same eight JSONPath expressions with a
+      freshly built parser: parse each expression once;
+    - SQS works out a queue's approximate counts (a pass over every message each) whenever it
+      reads any queue attribute: on every SendMessage, and for each message a ReceiveMessage
+      returns. A queue a few hundred deep made each booking slower than the last. Counts are
+      now worked out only when asked for (GetQueueAttributes);
+    - moto's response serializer walks the service model for every value it writes: for a
+      DynamoDB item, every attribute of every map and list, ten members each. GetItem on the
+      demo restaurant took 6 ms of the emulator's time, a GetRecords of 20 bookkeeping records
+      190 ms. An attribute value moto already holds in wire form (DynamoDB's JSON, without
+      binary) is now written as it is; anything else still takes moto's own path;
+    - every UpdateItem (each occupancy cell of a booking's transaction is one) parsed its
+      update expression and lexed its condition afresh, and copied the parsed tree with
+      `copy.deepcopy`: each expression is now parsed and lexed once (moto copies the tree
+      before it works on it, and lexing yields immutable tokens), and the copy is a pickle
+      round trip (same tree, in half the time).
+    """
+    import jsonpath_ng.ext
+    import jsonpath_ng.ext.parser
+    import moto.backends
+    from moto.sqs.models import Queue
+
+    modules = tuple(moto.backends.list_of_moto_modules())
+    setattr(moto.backends, "list_of_moto_modules", lambda: modules)  # noqa: B010
+    parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parser.parse)
+    setattr(jsonpath_ng.ext, "parse", parse)  # noqa: B010 - moto imports it at each call
+    setattr(Queue, "attributes", property(_QueueAttributes))  # noqa: B010 - patching moto
+    _attribute_values_as_they_are()
+    _expressions_parsed_once()
+
+
+def _attribute_values_as_they_are() -> None:
+    from moto.core.serialize import BaseJSONSerializer
+
+    original = BaseJSONSerializer._serialize_type_structure
+
+    @functools.wraps(original)
+    def serialize_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if (
+            key
+            and shape.name == "AttributeValue"
+            and not self._value_picker.response_transformers
+            and is_wire_attribute_value(value)
+        ):
+            self._default_serialize(serialized, value, shape, key)
+            return
+        original(self, serialized, value, shape, key)
+
+    setattr(BaseJSONSerializer, "_serialize_type_structure", serialize_structure)  # noqa: B010
+
+
+def _expressions_parsed_once() -> None:
+    import collections
+    import copy
+    import pickle
+
+    import moto.dynamodb.models as models
+    import moto.dynamodb.parsing.validators as validators
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+
+    class ParsedOnce(UpdateExpressionParser):  # type: ignore[misc]
+        make = staticmethod(functools.lru_cache(maxsize=512)(UpdateExpressionParser.make))
+
+    lex = ConditionExpressionParser._lex_condition_expression
+
+    @functools.lru_cache(maxsize=512)
+    def lexed(expression: str) -> tuple[Any, ...]:
+        return tuple(lex(ConditionExpressionParser(expression, None, None)))
+
+    def lex_once(self: Any) -> Any:
+        return collections.deque(lexed(self.condition_expression))
+
+    def clone(tree: Any, memo: Any = None) -> Any:
+        try:
+            return pickle.loads(pickle.dumps(tree, pickle.HIGHEST_PROTOCOL))
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return copy.deepcopy(tree, memo)
+
+    setattr(models, "UpdateExpressionParser", ParsedOnce)  # noqa: B010 - patching moto
+    setattr(ConditionExpressionParser, "_lex_condition_expression", lex_once)  # noqa: B010
+    setattr(validators, "deepcopy", clone)  # noqa: B010 - patching moto
+
+
+def is_wire_attribute_value(value: Any) -> bool:
+    """A DynamoDB attribute value exactly as DynamoDB's JSON spells it (one type key; strings
+    for S and N; no binary, which moto's own path encodes)."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    [(kind, inner)] = value.items()
+    if kind in ("S", "N"):
+        return isinstance(inner, str)
+    if kind in ("SS", "NS"):
+        return isinstance(inner, list) and all(isinstance(item, str) for item in inner)
+    if kind in ("NULL", "BOOL"):
+        return isinstance(inner, bool)
+    if kind == "M":
+        return isinstance(inner, dict) and all(
+            isinstance(name, str) and is_wire_attribute_value(item) for name, item in inner.items()
+        )
+    if kind == "L":
+        return isinstance(inner, list) and all(is_wire_attribute_value(item) for item in inner)
+    return False
+
+
+class _QueueAttributes(Mapping[str, Any]):
+    """moto's `Queue.attributes` (same keys, same values), each worked out when it is read."""
+
+    def __init__(self, queue: Any) -> None:
+        self._queue = queue
+        keys = list(queue.BASE_ATTRIBUTES)
+        keys += queue.FIFO_ATTRIBUTES if queue.fifo_queue else []
+        keys += queue.KMS_ATTRIBUTES if queue.kms_master_key_id else []
+        self._keys = keys
+
+    def __getitem__(self, key: str) -> Any:
+        from moto.core.utils import camelcase_to_underscores
+
+        if key not in self._keys:
+            raise KeyError(key)
+        if key == "RedrivePolicy":
+            policy = self._queue.redrive_policy
+            return json.dumps(policy) if policy else policy
+        value = getattr(self._queue, camelcase_to_underscores(key))
+        return str(value).lower() if isinstance(value, bool) else value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
