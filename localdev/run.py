@@ -141,11 +141,14 @@ def _prepare(emulator: Emulator, session: EndpointSession) -> tuple[dict[str, st
 
 
 def _start_api(host: str, port: int, project_dir: Path) -> subprocess.Popen[bytes]:
-    chalice = Path(sys.executable).parent / "chalice"
-    # No autoreload: the event handlers (run by this process) would not reload anyway, and an
-    # API newer than its handlers misleads: restart `make run` after changing code.
+    # Chalice's own `chalice local`, with a listen backlog deep enough for a burst of clients
+    # (localdev.api_server). No autoreload: the event handlers (run by this process) would not
+    # reload anyway, and an API newer than its handlers misleads: restart `make run` after
+    # changing code.
     command = [
-        str(chalice),
+        sys.executable,
+        "-m",
+        "localdev.api_server",
         "local",
         "--stage",
         "local",
@@ -158,6 +161,7 @@ def _start_api(host: str, port: int, project_dir: Path) -> subprocess.Popen[byte
     # The local stage reads its secrets from the emulator's SSM, like AWS stages; a direct
     # ADMIN_TOKEN or SIGNING_KEY left in the shell would win over them, so drop those.
     env = {k: v for k, v in os.environ.items() if k not in {"ADMIN_TOKEN", "SIGNING_KEY"}}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return subprocess.Popen(command, cwd=project_dir, env=env, start_new_session=True)
 
 

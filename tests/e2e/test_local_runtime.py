@@ -32,6 +32,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 STAFF_REQUEST = "Demande de réservation\u00a0: "
 GUEST_RECEIPT = "Demande reçue\u00a0: "
 ACCEPT_LINK = r"^Accepter\s:\s+(\S+)$"
+BOOKINGS = "/restaurants/demo-bistro/reservations"
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +96,43 @@ def test_concurrent_http_requests_never_overbook(runtime: Runtime) -> None:
             )
         )
     assert sorted(statuses) == [201] * 5 + [409] * 7  # 40 covers = 5 parties of 8
+
+
+def test_sixty_four_clients_at_once_are_all_served(runtime: Runtime) -> None:
+    """A load test's burst: 64 clients connect at the same moment, twice each. Every request
+    gets its answer (no reset connection: chalice local's listen backlog was 5), and every
+    booking reaches the staff's inbox."""
+    clients, each = 64, 2
+    start = threading.Barrier(clients)
+
+    def client(n: int) -> list[int | str]:
+        start.wait()
+        answers: list[int | str] = []
+        for k in range(each):
+            i = n * each + k
+            day = date.today() + timedelta(days=30 + i % 15)
+            body = {
+                "guest": {"name": f"Burst {i:03d}", "email": "burst@example.com"},
+                "party_size": 1,
+                "starts_at": f"{day}T{SLOTS[i % len(SLOTS)]}",
+            }
+            try:
+                answers.append(
+                    runtime.call("POST", "/restaurants/demo-bistro/reservations", body)[0]
+                )
+            except OSError as error:  # ConnectionResetError, refused, timed out
+                answers.append(repr(error))
+        return answers
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        answers = [a for batch in pool.map(client, range(clients)) for a in batch]
+    assert answers == [201] * clients * each, [a for a in answers if a != 201][:5]
+    arrived = runtime.wait_for_messages(
+        lambda m: m["subject"].startswith(STAFF_REQUEST + "Burst "),
+        count=clients * each,
+        timeout=90,
+    )
+    assert len(arrived) == clients * each
 
 
 def test_a_second_launcher_says_the_ports_are_taken(runtime: Runtime) -> None:
