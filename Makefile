@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: browser run test lint typecheck unit integration app e2e infra localdev package policies bench clean
+.PHONY: chaos browser run test lint typecheck unit integration app e2e infra localdev package policies bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ typecheck: $(STAMP)
 
 unit integration app e2e infra localdev: $(STAMP)
 	$(BIN)/python -m pytest tests/$@
+
+# Chaos at scale on the local runtime: 500 reservations through failing calls and crashing
+# handlers (make test runs the same test with 60); prints the figures for docs/reliability.md
+chaos: $(STAMP)
+	CHAOS_RESERVATIONS=500 $(BIN)/python -m pytest tests/e2e/test_chaos.py -s -p no:cacheprovider
 
 # make package STAGE=prod: dist/<stage>/sam.json (one deployable template) + deployment.zip
 STAGE ?= prod

@@ -6,6 +6,12 @@ them. `LOCAL_FAULTS="events:PutEvents=0.3,ses:SendRawEmail=0.3,sqs:DeleteMessage
 - anything else: an HTTP 400 throttling response in place of the real one, below botocore's
   retry layer, so botocore retries it exactly as it retries AWS's own throttling.
 
+- `handler:NAME`: an invocation of the event handler NAME crashes part-way through its batch:
+  the first k of its n records (k drawn from 0..n) are handled, then the invocation fails as
+  a crashed Lambda does, so the poller retries the whole batch (stream: retries and bisect;
+  SQS: redelivery after the visibility timeout; EventBridge: the asynchronous retries). Their
+  effects must happen once all the same: that is what the consumers' idempotency is for.
+
 `ses:SendEmail` also covers SendRawEmail (the service sends MIME through SendRawEmail), and
 `sqs:DeleteMessage` DeleteMessageBatch (the local runner deletes ten at a time, as Lambda does).
 
@@ -62,6 +68,13 @@ def format_faults(faults: dict[tuple[str, str], float]) -> str:
     )
 
 
+HANDLER = "handler"  # the "service" of a handler crash: handler:notify_staff=0.1
+
+
+class HandlerCrashed(Exception):
+    """An injected crash of a handler's invocation (after some of its records were handled)."""
+
+
 class _Body:
     def __init__(self, data: bytes) -> None:
         self._data = data
@@ -106,6 +119,35 @@ class FaultInjector:
         with self._lock:
             rate = self.faults.get((service, operation), 0.0)
             return rate > 0 and self._rng.random() < rate
+
+    def crash_point(self, handler: str, records: int) -> int | None:
+        """None, or how many of an invocation's `records` are handled before it crashes."""
+        if not self.fails(HANDLER, handler, {}):
+            return None
+        with self._lock:
+            handled = self._rng.randint(0, records)
+        self._count(HANDLER, handler)
+        return handled
+
+    def crashing(self, handler: str, function: Callable[[Any, Any], Any]) -> Callable[..., Any]:
+        """`function` (a handler taking (event, context)) with crashes injected at the rate of
+        `handler:<handler>`: on a crash it runs on the first k records only (for an event
+        without `Records`, k is 0 or 1: before or after its work), then raises HandlerCrashed."""
+
+        def invoke(event: Any, context: Any) -> Any:
+            records = event.get("Records") if isinstance(event, dict) else None
+            handled = self.crash_point(handler, len(records) if records is not None else 1)
+            if handled is None:
+                return function(event, context)
+            if records is None:
+                if handled:
+                    function(event, context)
+            elif handled:
+                function({**event, "Records": records[:handled]}, context)
+            total = 1 if records is None else len(records)
+            raise HandlerCrashed(f"{handler} crashed (injected) after {handled} of {total}")
+
+        return invoke
 
     def install(self, client: Any) -> Any:
         """Hook every operation of `client`; each call looks the current rates up, so they can

@@ -79,7 +79,12 @@ def main(argv: list[str] | None = None) -> int:
             session, outputs, console, args.outbox_dir, app, emulator.sent_mail,
             os.environ.get("LOCAL_FAULTS", ""),
         )  # fmt: skip
-        runtime.start()
+        try:
+            runtime.start()
+        except ValueError as error:  # a handler crash named for a handler the app lacks
+            print(f"LOCAL_FAULTS: {error}", file=sys.stderr)
+            emulator.stop()
+            return 2
         outbox = serve(runtime.outbox, args.host, args.outbox_port, faults=runtime)
         api = None if args.no_api else _start_api(args.host, args.api_port, args.project_dir)
         _banner(args, emulator, tokens, faults, runtime.handlers, time.monotonic() - started)

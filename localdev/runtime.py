@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from chalice.app import CloudWatchEventConfig, DynamoDBEventConfig, SQSEventConfig
 
 from localdev.console import AppWords, Console, watch_put_events
-from localdev.faults import FaultInjector, format_faults, parse_faults
+from localdev.faults import HANDLER, FaultInjector, format_faults, parse_faults
 from localdev.outbox import Outbox
 from localdev.runner import (
     BusDelivery,
@@ -85,6 +85,7 @@ class LocalRuntime:
         sqs = self._faults.install(self._session.client("sqs"))
         sources = [self._source(app_module, config, sqs) for config in app_module.app.event_sources]
         self.handlers = [source.name for source in sources]
+        self._check_handlers(self._faults.faults)
         self._runner = Runner(sources, self._console)
         self._runner.start()
         threading.Thread(target=self._collect_mail, name="outbox-collector", daemon=True).start()
@@ -94,11 +95,24 @@ class LocalRuntime:
         return format_faults(self._faults.faults)
 
     def set_faults(self, spec: str) -> str:
-        """Replace the injected faults (ValueError for a spec that does not parse)."""
-        self._faults.set_faults(parse_faults(spec))
+        """Replace the injected faults (ValueError for a spec that does not parse or names a
+        handler the app does not have)."""
+        faults = parse_faults(spec)
+        self._check_handlers(faults)
+        self._faults.set_faults(faults)
         now = self.faults()
         self._console.line("fault", f"faults now: {now or 'none'}")
         return now
+
+    def _check_handlers(self, faults: dict[tuple[str, str], float]) -> None:
+        unknown = sorted(
+            name for kind, name in faults if kind == HANDLER and name not in self.handlers
+        )
+        if unknown:
+            raise ValueError(
+                f"no event handler named {', '.join(unknown)} (the app has "
+                f"{', '.join(self.handlers)})"
+            )
 
     def _collect_mail(self) -> None:
         for sent in self._sent_mail():  # each message as SES accepts it, until the emulator stops
@@ -108,7 +122,7 @@ class LocalRuntime:
                 self._console.line("outbox", f"could not read a message: {error!r}")
 
     def _source(self, app_module: ModuleType, config: Any, sqs: Any) -> Any:
-        handler = getattr(app_module, config.name)
+        handler = self._faults.crashing(config.name, getattr(app_module, config.name))
         if isinstance(config, DynamoDBEventConfig):
             return self._stream(config, handler, sqs)
         if isinstance(config, SQSEventConfig):
