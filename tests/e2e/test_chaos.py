@@ -151,6 +151,7 @@ def expected_counts(bookings: list[Booking]) -> Counter[Any]:
     return expected
 
 
+@pytest.mark.timeout(300 + RESERVATIONS * 2)
 def test_every_effect_once_under_failing_calls_and_crashing_handlers(chaos: Runtime) -> None:
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=8) as pool:
