@@ -26,6 +26,7 @@ from chalicelib.web.api_models import (
     SummaryQuery,
 )
 from chalicelib.web.booking_pages import BookingPages
+from chalicelib.web.headers import secured
 from chalicelib.web.http import Api, HttpError, uniform_error_body
 from chalicelib.web.link_pages import GuestManagePages, StaffResponsePages
 from chalicelib.web.pages import stylesheet_response
@@ -67,8 +68,9 @@ CORRELATION_HEADER = "X-Correlation-Id"
 @app.middleware("http")
 def uniform_errors(event: Request, get_response: Any) -> Response:
     """Every error, even those Chalice writes itself, has the same JSON shape; nothing cached;
-    one structured log line per request, with the request's correlation id (the client's
-    X-Correlation-Id, else API Gateway's request id), which the response repeats."""
+    the security headers on every response (`chalicelib/web/headers.py`); one structured log
+    line per request, with the request's correlation id (the client's X-Correlation-Id, else
+    API Gateway's request id), which the response repeats."""
     started = time.perf_counter()
     correlation_id = (
         correlation.accepted(event.headers.get(CORRELATION_HEADER))
@@ -81,6 +83,7 @@ def uniform_errors(event: Request, get_response: Any) -> Response:
         response = uniform_error_body(get_response(event))
     finally:
         correlation.done(token)
+    secured(response, https=bootstrap.wiring().settings.served_over_https)
     response.headers.setdefault("Cache-Control", "no-store")
     response.headers[CORRELATION_HEADER] = correlation_id
     params = event.uri_params or {}

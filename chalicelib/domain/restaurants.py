@@ -103,6 +103,11 @@ class RestaurantSettings(BaseModel):
     # Where guests' replies go; None: the first staff address.
     contact_email: EmailStr | None = None
 
+    @field_validator("name")
+    @classmethod
+    def _one_line_name(cls, value: str) -> str:
+        return no_control_characters(value, allow_newlines=False)
+
     @field_validator("address")
     @classmethod
     def _one_line_address(cls, value: str | None) -> str | None:
@@ -181,6 +186,11 @@ class Restaurant(RestaurantSettings):
     version: int
     created_at: datetime
     updated_at: datetime
+
+    @field_validator("name")
+    @classmethod
+    def _one_line_name(cls, value: str) -> str:
+        return value  # checked when set; a name stored before the check still loads
 
     def public_profile(self) -> dict[str, Any]:
         """What guests may see: name, address, phone, locale and the booking settings; never

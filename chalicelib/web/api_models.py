@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from chalicelib.domain.contact import no_control_characters
 from chalicelib.domain.reservations import Status
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -71,6 +72,11 @@ class IssueStaffToken(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
     label: Annotated[str, Field(min_length=1, max_length=100)]
+
+    @field_validator("label")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        return no_control_characters(value, allow_newlines=False)
 
 
 class SummaryQuery(BaseModel):

@@ -12,7 +12,7 @@ from html import escape
 from chalice.app import Response
 
 from chalicelib.domain.errors import Invalid, InvalidTransition
-from chalicelib.domain.reservations import Reservation, Status
+from chalicelib.domain.reservations import DeclineReservation, Reservation, Status
 from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
 from chalicelib.web.access import Access
 from chalicelib.web.pages import (
@@ -54,7 +54,9 @@ class StaffResponsePages:
             if action == "accept":
                 done = self._desk.accept(restaurant_id, reservation_id)
             else:
-                done = self._desk.decline(restaurant_id, reservation_id, reason)
+                # Checked as the API checks it: at most 500 characters, no control characters.
+                checked = DeclineReservation(reason=reason or None).reason
+                done = self._desk.decline(restaurant_id, reservation_id, checked)
         except InvalidTransition:
             return _current(self._desk.get(restaurant_id, reservation_id), name)
         verb = PAST_TENSE[done.status]
@@ -145,6 +147,10 @@ _PUBLIC_WORDS = {
         "them again.",
     ),
 }
+_TOO_LONG = (
+    "What was sent is too long to be read. Go back to the page, shorten what you wrote and "
+    "send it again."
+)
 _GUEST_WORDS = {
     401: "This link is incomplete. Open it again from your email; if you copied it, part of "
     "it may be missing.",
@@ -164,6 +170,8 @@ def person_error_page(
 ) -> Response:
     """The error page for a person in a browser (`message` is the API's): someone who followed
     an email link, or a guest on a public page (the booking page)."""
+    if status == 413:
+        return error_page(status, _TOO_LONG, restaurant, "This page cannot be shown")
     if access is Access.PUBLIC:
         key = 400 if status in (400, 413, 415, 422) else status
         title, text = _PUBLIC_WORDS.get(key, ("This page cannot be shown", message))

@@ -37,6 +37,12 @@ class Settings(BaseModel):
     # (event_sources.StaffSending). Unset locally and in tests: no pacing.
     ses_max_send_rate: Annotated[float, Field(gt=0)] | None = None
 
+    @property
+    def served_over_https(self) -> bool:
+        """Whether browsers reach the API over HTTPS: every stage but `local`, whose URL is
+        plain http://127.0.0.1 (unset, as before a first deploy writes it: HTTPS, as in AWS)."""
+        return not (self.public_base_url or "").startswith("http://")
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
         """The settings from `env` (each field from its upper-case variable); MissingSettings

@@ -265,9 +265,10 @@ def test_no_guest_or_restaurant_value_reaches_the_html_unescaped() -> None:
 
 
 def test_headers_stay_on_one_line() -> None:
-    place = restaurant(name="Chez\tTest")
+    # A name is refused with control characters now; one stored before must still not break out.
+    place = restaurant().model_copy(update={"name": "Chez\tTest\r\nBcc: x@evil.example"})
     email = staff_request(place)
-    assert email.from_name == "Chez Test"
+    assert email.from_name == "Chez Test Bcc: x@evil.example"
     assert "\n" not in email.subject and "\t" not in email.subject
 
 
