@@ -4,6 +4,7 @@ is not ASCII (the SMTP policy), CRLF line ends."""
 
 from __future__ import annotations
 
+import re
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -16,6 +17,21 @@ from chalicelib.services.ports import Mailer
 
 class UndeliverableAddress(ValueError):
     """An address SES cannot deliver to (a non-ASCII local part: SES has no SMTPUTF8)."""
+
+
+class MailNotSent(RuntimeError):
+    """An email that could not be sent, said without the addresses in it: SES's own messages
+    name them ("The following identities failed the check: ada@…"), and this text ends up in
+    the logs (Lambda's report of the failed invocation) and on the reservation's timeline."""
+
+
+# Anything shaped like an address, in a message about a failed send.
+_ADDRESS = re.compile(r"[^\s'\"<>,;:()\[\]]+@[^\s'\"<>,;:()\[\]]+")
+
+
+def without_addresses(text: str) -> str:
+    """`text` with every email address in it replaced by `<address>`."""
+    return _ADDRESS.sub("<address>", text)
 
 
 def ascii_address(address: str) -> str:
@@ -75,12 +91,17 @@ class SesMailer:
         self._sender = sender
 
     def send(self, email: Email) -> str:
-        message = mime_message(email, self._sender)
-        response = self._client.send_raw_email(
-            Source=ascii_address(parseaddr(self._sender)[1]),
-            Destinations=[ascii_address(address) for address in email.to],
-            RawMessage={"Data": message.as_bytes()},
-        )
+        """SES's message id, or MailNotSent (retried by the caller's event source)."""
+        try:
+            message = mime_message(email, self._sender)
+            response = self._client.send_raw_email(
+                Source=ascii_address(parseaddr(self._sender)[1]),
+                Destinations=[ascii_address(address) for address in email.to],
+                RawMessage={"Data": message.as_bytes()},
+            )
+        except Exception as error:
+            # Not chained: the original (and its traceback's text) names the recipients.
+            raise MailNotSent(f"{type(error).__name__}: {without_addresses(str(error))}") from None
         return str(response["MessageId"])
 
 
