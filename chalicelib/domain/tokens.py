@@ -20,6 +20,12 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def same_text(presented: str, expected: str) -> bool:
+    """Constant-time equality of two strings, whatever characters a client sent
+    (`hmac.compare_digest` refuses non-ASCII `str`: a TypeError, a 500)."""
+    return hmac.compare_digest(presented.encode(errors="surrogatepass"), expected.encode())
+
+
 def same_digest(secret: str, stored_digest: str) -> bool:
     """Constant-time check of a presented secret against a stored digest."""
     return hmac.compare_digest(digest(secret), stored_digest)

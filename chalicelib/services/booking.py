@@ -197,20 +197,24 @@ class ReservationDesk:
         return Booking(reservation, self._manage_token(reservation), replayed=False)
 
     def availability(self, restaurant_id: str, day: date, party_size: int) -> Availability:
-        """The day's seatings and whether a party of `party_size` can book each one now."""
+        """The day's seatings and whether a party of `party_size` can book each one now; a
+        day already past has none (it may even predate the zone's offsets in whole minutes:
+        Paris was UTC+00:09:21 until 1911, off the grid and not an RFC 3339 offset)."""
         restaurant = self._restaurant(restaurant_id)
         check_party_size(restaurant, party_size)
-        starts = seatings(restaurant, day)
+        now = self._clock()
+        past = day < now.astimezone(restaurant.zone).date()
+        starts = [] if past else seatings(restaurant, day)
         held: dict[datetime, int] = {}
         if starts:
             span_end = starts[-1] + timedelta(minutes=restaurant.dining_minutes)
             held = self._reservations.covers_held(restaurant_id, starts[0], span_end)
-        now = self._clock()
 
         def available(start: datetime) -> bool:
+            if not _bookable(restaurant, start, now):
+                return False
             cells = occupied_cells(start, restaurant.dining_minutes)
-            fits = all(held.get(cell, 0) + party_size <= restaurant.capacity for cell in cells)
-            return fits and _bookable(restaurant, start, now)
+            return all(held.get(cell, 0) + party_size <= restaurant.capacity for cell in cells)
 
         return Availability(
             restaurant_id,

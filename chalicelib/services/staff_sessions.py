@@ -8,14 +8,13 @@ session has its own CSRF token, which every form of the day view sends back.
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from collections.abc import Sequence
 from datetime import date, timedelta
 
 from chalicelib.domain.errors import Forbidden, Unauthenticated
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.tokens import digest
+from chalicelib.domain.tokens import digest, same_text
 from chalicelib.services import correlation
 from chalicelib.services.booking import Clock, find_restaurant, utc_now
 from chalicelib.services.ports import (
@@ -129,7 +128,7 @@ class StaffSessions:
     @staticmethod
     def check_form(session: StaffSession, csrf_token: str | None) -> None:
         """Forbidden unless a form sent back its session's CSRF token."""
-        if not csrf_token or not hmac.compare_digest(csrf_token, session.csrf_token):
+        if not csrf_token or not same_text(csrf_token, session.csrf_token):
             raise Forbidden(FORM_EXPIRED, field="csrf_token")
 
     def end(self, secret: str | None) -> None:

@@ -11,6 +11,7 @@ from typing import Literal
 from urllib.parse import urlencode
 
 from chalicelib.domain.errors import Forbidden
+from chalicelib.domain.tokens import same_text
 from chalicelib.web.routes import (
     LINK_ACTION,
     LINK_DAY,
@@ -66,7 +67,7 @@ class StaffLinkSigner:
         except ValueError:
             raise Forbidden(NOT_VALID) from None
         expected = self.sign(restaurant_id, reservation_id, action, until)
-        if not hmac.compare_digest(expected, signature):
+        if not same_text(signature, expected):
             raise Forbidden(NOT_VALID)
         if self._clock().timestamp() > until:
             raise Forbidden(EXPIRED)
@@ -96,7 +97,7 @@ class StaffLinkSigner:
             until = int(expires)
         except ValueError:
             raise Forbidden(NOT_VALID) from None
-        if not hmac.compare_digest(self.sign_in(restaurant_id, staff, day, until), signature):
+        if not same_text(signature, self.sign_in(restaurant_id, staff, day, until)):
             raise Forbidden(NOT_VALID)
         if self._clock().timestamp() > until:
             raise Forbidden(SIGN_IN_EXPIRED)
