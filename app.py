@@ -391,7 +391,10 @@ def notify_guest(event: CloudWatchEvent) -> dict[str, str]:
 
 @app.on_cw_event(DAILY_SUMMARY.pattern)
 def update_daily_summary(event: CloudWatchEvent) -> dict[str, bool]:
-    """Every reservation event -> the restaurant's totals for that day, counted once."""
+    """Every reservation event -> the restaurant's totals for that day, counted once, and the
+    event's step on the reservation's timeline (at the bus's time)."""
     from chalicelib.domain.events import event_from_bus
 
-    return {"applied": bootstrap.wiring().daily_summaries.apply(event_from_bus(event.to_dict()))}
+    envelope = event.to_dict()
+    summaries = bootstrap.wiring().daily_summaries
+    return {"applied": summaries.apply(event_from_bus(envelope), envelope.get("time"))}

@@ -139,6 +139,8 @@ def policy(stage: str, function: str) -> dict[str, Any]:
                 ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
                 [arn["table"]],
             ),
+            # Each event's "event on the bus" step on its reservation's timeline.
+            _allow("Timeline", ["dynamodb:BatchWriteItem"], [arn["table"]]),
             _allow("FailedEvents", ["sqs:SendMessage"], [arn["events_dlq"]]),
         ],
     }
@@ -146,8 +148,8 @@ def policy(stage: str, function: str) -> dict[str, Any]:
 
 
 def _relay(arn: dict[str, str]) -> list[dict[str, Any]]:
-    """What the stream handler's relay does: publish, note each event on its reservation's
-    timeline, set aside records it cannot read."""
+    """What the stream handler's relay does: publish, note an event it could not publish on its
+    reservation's timeline, set aside records it cannot read."""
     return [
         _allow("Publish", ["events:PutEvents"], [arn["bus"]]),
         _allow("Timeline", ["dynamodb:BatchWriteItem"], [arn["table"]]),

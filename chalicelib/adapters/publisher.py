@@ -3,6 +3,10 @@
 PutEvents takes at most 10 entries and may fail some of them in a 200 response; only those are
 sent again, with jittered backoff. One call never carries two events of the same reservation,
 so a partial failure can never let a later event of a reservation overtake an earlier one.
+
+The relay is the one serial path of a shard, so it does per event only what only it can: a
+published event's timeline step is written by the daily-totals consumer, which sees every event
+once (`services.notifications.DailySummaries`); the relay writes the rare failed attempts.
 """
 
 from __future__ import annotations
@@ -41,24 +45,34 @@ class EventPublisher:
         self._attempts = attempts
         self._base_delay = base_delay
         self._sleep = sleep
+        # The last call's error code for each event it left failed (its timeline step says).
+        self.last_errors: dict[str, str] = {}
 
     def publish_call(self, events: Sequence[Event]) -> list[Event]:
         """Publish up to 10 events; returns those still failed after the retries."""
         assert len(events) <= MAX_ENTRIES_PER_CALL
         pending = list(events)
+        errors: dict[str, str] = {}
         for attempt in range(self._attempts):
             if attempt:
                 self._sleep(random.uniform(0, self._base_delay * 2**attempt))
             try:
                 response = self._client.put_events(Entries=[self._entry(e) for e in pending])
             except ClientError as error:
-                if error.response.get("Error", {}).get("Code") not in _RETRYABLE_CALL_ERRORS:
+                code = error.response.get("Error", {}).get("Code")
+                if code not in _RETRYABLE_CALL_ERRORS:
                     raise
+                errors = {e.event_id: str(code) for e in pending}
                 continue
             results = response.get("Entries", [])
-            pending = [e for e, r in zip(pending, results, strict=True) if r.get("ErrorCode")]
-            if not pending:
+            failed = [(e, r["ErrorCode"]) for e, r in zip(pending, results, strict=True)
+                      if r.get("ErrorCode")]  # fmt: skip
+            if not failed:
+                self.last_errors = {}
                 return []
+            pending = [e for e, _ in failed]
+            errors = {e.event_id: str(code) for e, code in failed}
+        self.last_errors = errors
         return pending
 
     def _entry(self, event: Event) -> dict[str, Any]:
@@ -135,23 +149,28 @@ class StreamRelay:
                 continue
             if event is not None:
                 pending.append(_Pending(sequence, event))
-        steps: list[TimelineStep] = []
         published = failed_entries = 0
         # Looked up once a batch: below INFO (as in prod) the per-event lines are not built.
         log_events = self._log.isEnabledFor(logging.INFO)
+        publish = self._publisher.publish_call
         try:
             for call in calls(pending):
-                failed = self._publisher.publish_call([p.event for p in call])
+                events = [p.event for p in call]
+                try:
+                    failed = publish(events)
+                except Exception as error:
+                    self._record(_unpublished(events, {}, _error_name(error)))
+                    raise
                 if log_events:
                     self._log_call(call, failed)
-                steps += _steps([p.event for p in call if p.event not in failed])
-                published += len(call) - len(failed)
-                failed_entries += len(failed)
                 if failed:
+                    published += len(call) - len(failed)
+                    failed_entries += len(failed)
+                    self._record(_unpublished(failed, self._publisher.last_errors, ""))
                     first = min((p for p in call if p.event in failed), key=_order)
                     return _resume_at(first.sequence_number)
+                published += len(call)
         finally:
-            self._record(steps)
             self._metrics.count("EventsPublished", published)
             self._metrics.count("PutEventsFailedEntries", failed_entries)
         return _resume_at(stop_at) if stop_at else {"batchItemFailures": []}
@@ -170,8 +189,8 @@ class StreamRelay:
             )
 
     def _record(self, steps: list[TimelineStep]) -> None:
-        """The batch's published reservation events as steps on their timelines, in one write
-        (best effort: the events are out; a lost step never holds up the stream)."""
+        """Events that could not be published, as steps on their reservations' timelines
+        (best effort: the stream retries them all the same)."""
         if self._timeline is None or not steps:
             return
         try:
@@ -190,27 +209,34 @@ class StreamRelay:
         return True
 
 
-def _steps(published: list[Event]) -> list[TimelineStep]:
-    """Each published reservation event as a step, at the time its call returned."""
+def _unpublished(events: list[Event], errors: dict[str, str], error: str) -> list[TimelineStep]:
+    """Each reservation event left unpublished by a call, as a step at the time it failed
+    (each failed attempt is its own step: the time is in the key)."""
     at = utc_text(datetime.now(UTC))
     return [
         TimelineStep(
             reservation_id=e.reservation.id,
             restaurant_id=e.reservation.restaurant_id,
             at=at,
-            what="event published",
-            step_id=e.event_id,
+            what="event not published",
+            step_id=f"unpublished:{e.event_id}",
             details={
                 "event": e.detail_type,
                 "event_id": e.event_id,
                 "status": e.reservation.status.value,
-                "previous_status": e.previous_status.value if e.previous_status else "",
                 "correlation_id": e.correlation_id or "",
+                "error": errors.get(e.event_id, error),
             },
         )
-        for e in published
+        for e in events
         if isinstance(e, BusinessEvent)
     ]
+
+
+def _error_name(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code", "ClientError"))
+    return type(error).__name__
 
 
 def _order(item: _Pending) -> int:

@@ -4,8 +4,9 @@ each restaurant's daily totals. Idempotency on the event id is added where they 
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from chalicelib.domain.events import (
     BusinessEvent,
@@ -31,6 +32,8 @@ from chalicelib.services.ports import (
     Metrics,
     NoMetrics,
     RestaurantStore,
+    TimelineStep,
+    TimelineStore,
 )
 from chalicelib.services.staff_sessions import SIGN_IN_LINK_LIFETIME
 from chalicelib.web.links import StaffLinks, manage_url
@@ -38,6 +41,8 @@ from chalicelib.web.links import StaffLinks, manage_url
 SUMMARY_FIELDS = ("requested", "pending", "accepted", "declined", "cancelled", "covers_booked")
 # How long the day-view link of a staff email signs its recipients in.
 DAY_VIEW_LINK_LIFETIME = timedelta(days=3)
+# Under the handlers' Powertools logger, so its lines are JSON with the correlation id.
+_log = logging.getLogger("reservation-service.daily_summaries")
 
 
 class StaffNotifier:
@@ -131,16 +136,27 @@ def summary_changes(event: BusinessEvent) -> dict[str, int]:
 
 
 class DailySummaries:
+    """The daily totals, and the "event on the bus" step of each reservation event: this
+    consumer receives every reservation event once (its applied-event markers), so the step is
+    written here rather than by the stream relay, which is the one serial path of a shard."""
+
     def __init__(
-        self, restaurants: RestaurantStore, totals: DailyTotalStore, metrics: Metrics | None = None
+        self,
+        restaurants: RestaurantStore,
+        totals: DailyTotalStore,
+        metrics: Metrics | None = None,
+        timeline: TimelineStore | None = None,
     ) -> None:
         self._restaurants = restaurants
         self._totals = totals
         self._metrics = metrics or NoMetrics()
+        self._timeline = timeline
 
-    def apply(self, event: BusinessEvent) -> bool:
+    def apply(self, event: BusinessEvent, on_bus_at: str | None = None) -> bool:
         """Count the event once; False when it was counted before (a redelivery). Applied
-        events are counted as metrics too (`ReservationsRequested`, …): exactly once each."""
+        events are counted as metrics too (`ReservationsRequested`, …) and written as a step
+        on the reservation's timeline (`on_bus_at`: the bus's time on its envelope): exactly
+        once each."""
         state = event.reservation
         day = datetime.fromisoformat(state.starts_at).date()
         applied = self._totals.apply_to_summary(
@@ -148,10 +164,57 @@ class DailySummaries:
         )
         if applied:
             self._metrics.count("Reservations" + event.detail_type.removeprefix("Reservation"))
+            self._record(on_the_bus(event, on_bus_at))
         self._metrics.flush()
         return applied
+
+    def _record(self, step: TimelineStep) -> None:
+        """Best effort, as the emails' steps: the totals are counted; a retry would find the
+        event applied and write nothing, so a failed write is logged, not raised."""
+        if self._timeline is None:
+            return
+        try:
+            self._timeline.add_steps([step])
+        except Exception as error:
+            _log.warning(
+                "timeline step not written",
+                extra={"event_id": step.step_id, "reservation_id": step.reservation_id,
+                       "error": repr(error)},
+            )  # fmt: skip
 
     def of(self, restaurant_id: str, day: date) -> dict[str, int | str]:
         find_restaurant(self._restaurants, restaurant_id)
         totals = self._totals.daily_summary(restaurant_id, day)
         return {"date": day.isoformat(), **{f: totals.get(f, 0) for f in SUMMARY_FIELDS}}
+
+
+def on_the_bus(event: BusinessEvent, on_bus_at: str | None) -> TimelineStep:
+    """A reservation event's step on its timeline, with the details the stream relay knows.
+
+    Its time is the bus's (whole seconds), never before the change itself: so it sorts after
+    the change and before or with the emails the event caused, whichever consumer ran first.
+    Time and id come from the event, so writing it again overwrites the same item."""
+    occurred = _fixed_width(event.occurred_at)
+    at = max(_fixed_width(on_bus_at), occurred) if on_bus_at else occurred
+    return TimelineStep(
+        reservation_id=event.reservation.id,
+        restaurant_id=event.reservation.restaurant_id,
+        at=at,
+        what="event on the bus",
+        step_id=event.event_id,
+        details={
+            "event": event.detail_type,
+            "event_id": event.event_id,
+            "status": event.reservation.status.value,
+            "previous_status": event.previous_status.value if event.previous_status else "",
+            "correlation_id": event.correlation_id or "",
+        },
+    )
+
+
+def _fixed_width(moment: str) -> str:
+    """UTC with microseconds always written, so the timeline's times sort as text."""
+    parsed = datetime.fromisoformat(moment)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

@@ -145,15 +145,14 @@ class SignInRequest:
 
 
 class TimelineStep(NamedTuple):
-    """One thing the pipeline did for a reservation: an event published, an email sent, an
-    email attempt that failed. `at` is ISO 8601 UTC; `step_id` makes a repeat overwrite.
-    (A named tuple: immutable, and half the cost of a frozen dataclass for the stream relay,
-    which makes one for every event.)"""
+    """One thing the pipeline did for a reservation: an event on the bus, an attempt to
+    publish one that failed, an email sent, an email attempt that failed. `at` is ISO 8601
+    UTC; the same `at` and `step_id` overwrite. (A named tuple: immutable and cheap.)"""
 
     reservation_id: str
     restaurant_id: str
     at: str
-    what: str  # "event published", "email sent", "email failed"
+    what: str  # "event on the bus", "event not published", "email sent", "email failed"
     step_id: str
     details: dict[str, str]
 

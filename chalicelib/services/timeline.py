@@ -1,6 +1,6 @@
 """A reservation's timeline for staff: what happened to it and what the pipeline did about it
-(events published, emails sent or failed), oldest first. It answers "did the staff get the
-email, and when?" without a log search."""
+(events on the bus or not published, emails sent or failed), oldest first. It answers "did the
+staff get the email, and when?" without a log search."""
 
 from __future__ import annotations
 

@@ -268,7 +268,9 @@ class Wiring:
     def daily_summaries(self) -> DailySummaries:
         from chalicelib.services.notifications import DailySummaries
 
-        return DailySummaries(self.stores.restaurants, self.stores.totals, self.metrics)
+        return DailySummaries(
+            self.stores.restaurants, self.stores.totals, self.metrics, self.stores.timeline
+        )
 
 
 class Secrets:

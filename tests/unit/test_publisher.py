@@ -1,5 +1,5 @@
-"""Grouping events into PutEvents calls, the relay's batch (timeline, metrics, log lines),
-and how the daily totals move."""
+"""Grouping events into PutEvents calls, the relay's batch (failed attempts on the timeline,
+metrics, log lines), and how the daily totals move."""
 
 from __future__ import annotations
 
@@ -143,23 +143,18 @@ def relay(
     return StreamRelay(publisher, lambda record, reason: None, log, timeline, metrics)
 
 
-def test_a_batch_writes_every_published_events_step_in_one_write() -> None:
+def test_a_published_batch_writes_no_timeline_step() -> None:
+    # The daily-totals consumer writes each event's "event on the bus" step: the relay, the
+    # shard's one serial path, writes only failed attempts.
     reservations = [pending() for _ in range(23)]
     timeline, metrics = KeepsWrites(), RecordsMetrics()
     records = [stream_record(i, r) for i, r in enumerate(reservations)]
     assert relay(AcceptsAll(), timeline, metrics).handle(records) == {"batchItemFailures": []}
-    assert timeline.writes == [23]  # one write for three PutEvents calls
-    for reservation in reservations:
-        [step] = timeline.steps(reservation.restaurant_id, reservation.id)
-        assert step.what == "event published"
-        assert step.details["event"] == "ReservationRequested"
-        assert step.details["status"] == "PENDING" and step.details["previous_status"] == ""
-    ats = [timeline.steps(r.restaurant_id, r.id)[0].at for r in reservations]
-    assert ats == sorted(ats)  # each call's steps take the time the call returned
+    assert timeline.writes == []
     assert metrics.flushed == {"EventsPublished": 23, "PutEventsFailedEntries": 0}
 
 
-def test_a_failed_entry_ends_the_batch_and_only_published_events_get_steps() -> None:
+def test_a_failed_entry_ends_the_batch_and_is_a_step_on_its_timeline() -> None:
     reservations = [pending() for _ in range(15)]
     timeline, metrics = KeepsWrites(), RecordsMetrics()
     stuck = reservations[12].id
@@ -173,10 +168,35 @@ def test_a_failed_entry_ends_the_batch_and_only_published_events_get_steps() -> 
     records = [stream_record(100 + i, r) for i, r in enumerate(reservations)]
     response = relay(FailsOneReservation(), timeline, metrics).handle(records)
     assert response == {"batchItemFailures": [{"itemIdentifier": "112"}]}
-    published = [r for r in reservations if timeline.steps(r.restaurant_id, r.id)]
-    assert published == reservations[:12] + reservations[13:]  # its call's others went out
-    assert timeline.writes == [14]
+    with_steps = [r for r in reservations if timeline.steps(r.restaurant_id, r.id)]
+    assert with_steps == [reservations[12]] and timeline.writes == [1]
+    [step] = timeline.steps(reservations[12].restaurant_id, stuck)
+    assert step.what == "event not published"
+    assert step.details["event"] == "ReservationRequested"
+    assert step.details["error"] == "InternalFailure" and step.details["event_id"]
     assert metrics.flushed == {"EventsPublished": 14, "PutEventsFailedEntries": 1}
+
+
+def test_a_call_that_raises_leaves_its_events_steps_and_raises() -> None:
+    from botocore.exceptions import ClientError
+
+    class Refuses(AcceptsAll):
+        def put_events(self, Entries: list[dict[str, str]]) -> dict[str, object]:  # noqa: N803
+            error = {"Error": {"Code": "AccessDeniedException", "Message": "no"}}
+            raise ClientError(error, "PutEvents")  # type: ignore[arg-type]
+
+    reservations = [pending() for _ in range(3)]
+    timeline, metrics = KeepsWrites(), RecordsMetrics()
+    records = [stream_record(i, r) for i, r in enumerate(reservations)]
+    with pytest.raises(ClientError):
+        relay(Refuses(), timeline, metrics).handle(records)
+    for reservation in reservations:
+        [step] = timeline.steps(reservation.restaurant_id, reservation.id)
+        assert (step.what, step.details["error"]) == (
+            "event not published",
+            "AccessDeniedException",
+        )
+    assert metrics.flushed == {"EventsPublished": 0, "PutEventsFailedEntries": 0}
 
 
 def test_each_event_has_a_log_line_with_its_ids(
