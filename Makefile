@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: chaos browser run test lint typecheck unit integration app e2e infra localdev package policies bench clean
+.PHONY: chaos browser run test lint typecheck unit integration app e2e infra localdev package policies bench openapi fuzz clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,21 @@ package: $(STAMP)
 # Benchmarks: prints the tables and writes docs/performance.md (a few minutes)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+# docs/openapi.json from the app's routes and pydantic models (a test fails when it is stale)
+openapi: $(STAMP)
+	$(BIN)/python -m tests.app.openapi_file
+
+# Longer than make test's bounded run: schemathesis over the contract (FUZZ_EXAMPLES cases per
+# operation) and the domain's stateful properties (HYPOTHESIS_EXAMPLES sequences)
+FUZZ_EXAMPLES ?= 1000
+HYPOTHESIS_EXAMPLES ?= 2000
+FUZZ_REPORT := $(or $(TMPDIR),/tmp)/reservations-fuzz.json
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) HYPOTHESIS_EXAMPLES=$(HYPOTHESIS_EXAMPLES) \
+	  FUZZ_REPORT=$(FUZZ_REPORT) $(BIN)/python -m pytest -q -p no:cacheprovider \
+	  --hypothesis-show-statistics tests/app/test_contract_fuzz.py tests/unit/test_domain_properties.py
+	@cat $(FUZZ_REPORT)
 
 # Regenerate .chalice/policy-<stage>-<function>.json from infra/iam.py
 policies: $(STAMP)

@@ -355,6 +355,15 @@ def staff_sign_out(restaurant_id: str) -> Response:
     return bootstrap.wiring().staff_day_pages.sign_out(api.session_secret())
 
 
+@app.route("/openapi.json", methods=["GET"])
+@api.guard(Access.PUBLIC)
+def openapi_document() -> dict[str, Any]:
+    """The API's contract (OpenAPI 3.1), built from this route table on first use."""
+    from chalicelib.web.openapi import served_document
+
+    return served_document(app.routes)
+
+
 # -- event handlers -------------------------------------------------------------------------
 
 

@@ -22,6 +22,8 @@ def test_hostile_path_ids_get_4xx_on_every_route(
     from app import app
 
     for path, methods in app.routes.items():
+        if path == "/openapi.json":
+            continue  # public and without ids: a 200 whatever is sent
         for method in methods:
             for headers in ({}, ADMIN, staff_a, {"Authorization": "Bearer " + "y" * 5000}):
                 status, body, _ = api.call(
