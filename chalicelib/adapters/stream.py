@@ -59,8 +59,8 @@ def event_from_record(record: dict[str, Any]) -> Event | None:
     except (ValidationError, KeyError, TypeError, ValueError) as error:
         sequence = images.get("SequenceNumber", "?")
         raise UnreadableRecord(
-            f"stream record {sequence} is not a readable reservation: {error}"
-        ) from error
+            f"stream record {sequence} is not a readable reservation: {_what_is_wrong(error)}"
+        ) from None  # the original quotes the record's values
     return event_for_change(before, after)
 
 
@@ -78,8 +78,22 @@ def _sign_in_request(record: dict[str, Any]) -> Event:
     except (KeyError, TypeError, ValueError) as error:
         sequence = record["dynamodb"].get("SequenceNumber", "?")
         raise UnreadableRecord(
-            f"stream record {sequence} is not a readable sign-in request: {error}"
-        ) from error
+            f"stream record {sequence} is not a readable sign-in request: {_what_is_wrong(error)}"
+        ) from None  # the original quotes the record's values
+
+
+def _what_is_wrong(error: Exception) -> str:
+    """Which fields are wrong and how, never their values: the reason is logged, and a
+    record holds a guest's name, email and phone (pydantic's own text quotes the input)."""
+    if isinstance(error, ValidationError):
+        problems = error.errors(include_url=False, include_input=False, include_context=False)
+        return "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc']) or 'record'}: {problem['msg']}"
+            for problem in problems
+        )
+    if isinstance(error, KeyError):
+        return f"missing {error}"
+    return type(error).__name__
 
 
 def _image(item: dict[str, Any]) -> ReservationImage:
