@@ -28,10 +28,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 RESERVATIONS = int(os.environ.get("CHAOS_RESERVATIONS", "60"))
 HANDLERS = ("publish_reservation_events", "notify_staff", "notify_guest", "update_daily_summary")
-# The stream handler is invoked about once a batching window (1 s), the others once a batch of
-# a few messages: its crashes are likelier, and the bookings are spread over BOOKING_SECONDS,
-# so that even a bounded run crashes it (unless each of a dozen invocations escapes: 0.02%).
-CRASHES = dict.fromkeys(HANDLERS, 0.1) | {"publish_reservation_events": 0.5}
+# notify_guest and update_daily_summary are invoked once an event; the stream handler about
+# once a batching window (1 s) and notify_staff once a batch of a few messages: their crashes
+# are likelier, and the bookings are spread over BOOKING_SECONDS, so that even a bounded run
+# crashes every handler (unless each of a dozen or more invocations escapes: under 0.1%).
+CRASHES = dict.fromkeys(HANDLERS, 0.1) | {"publish_reservation_events": 0.5, "notify_staff": 0.4}
 BOOKING_SECONDS = 12
 FAULTS = ",".join(
     ["events:PutEvents=0.2", "ses:SendEmail=0.2", "sqs:DeleteMessage=0.1"]
@@ -167,7 +168,7 @@ def test_every_effect_once_under_failing_calls_and_crashing_handlers(chaos: Runt
         counts, _ = email_counts(chaos, bookings)
         return sum(min(counts[k], v) for k, v in expected.items()) >= emails * 0.9
 
-    eventually(settled, 60 + RESERVATIONS * 0.6, "most emails through the faults")
+    eventually(settled, 120 + RESERVATIONS * 0.6, "most emails through the faults")
     injected = Counter(
         match.group(1)
         for line in chaos.console
