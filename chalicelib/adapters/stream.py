@@ -17,6 +17,7 @@ from chalicelib.domain.events import (
     Event,
     ReservationImage,
     event_for_change,
+    field_problems,
     sign_in_requested,
 )
 
@@ -86,11 +87,7 @@ def _what_is_wrong(error: Exception) -> str:
     """Which fields are wrong and how, never their values: the reason is logged, and a
     record holds a guest's name, email and phone (pydantic's own text quotes the input)."""
     if isinstance(error, ValidationError):
-        problems = error.errors(include_url=False, include_input=False, include_context=False)
-        return "; ".join(
-            f"{'.'.join(str(part) for part in problem['loc']) or 'record'}: {problem['msg']}"
-            for problem in problems
-        )
+        return field_problems(error)
     if isinstance(error, KeyError):
         return f"missing {error}"
     return type(error).__name__

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from chalicelib.domain.reservations import Reservation, Status
 
@@ -102,12 +102,40 @@ EVENT_FOR_STATUS: dict[Status, type[BusinessEvent]] = {
 }
 
 
+class UnreadableEvent(ValueError):
+    """A bus event this version cannot read. Its message names the fields and what is wrong,
+    never their values: an event carries a guest's details, and the message is logged (Lambda's
+    report of the failed invocation, the timeline's "email failed" step)."""
+
+
 def event_from_bus(envelope: dict[str, object]) -> BusinessEvent:
     """The business event inside an EventBridge event (as delivered to a rule's target)."""
     kind = {k.detail_type: k for k in EVENT_FOR_STATUS.values()}.get(str(envelope["detail-type"]))
     if kind is None:
         raise ValueError(f"not a reservation event: {envelope['detail-type']!r}")
-    return kind.model_validate(envelope["detail"])
+    return _read(kind, envelope["detail"])
+
+
+Read = TypeVar("Read", bound=BaseModel)
+
+
+def _read(kind: type[Read], detail: object) -> Read:
+    try:
+        return kind.model_validate(detail)
+    except ValidationError as error:
+        event_id = detail.get("event_id") if isinstance(detail, dict) else None
+        problems = field_problems(error)
+        raise UnreadableEvent(f"{kind.__name__} {event_id} cannot be read: {problems}") from None
+
+
+def field_problems(error: ValidationError) -> str:
+    """Which fields are wrong and how, never their values (pydantic's own text quotes the
+    input, and what events and stream records carry includes a guest's details)."""
+    problems = error.errors(include_url=False, include_input=False, include_context=False)
+    return "; ".join(
+        f"{'.'.join(str(part) for part in problem['loc']) or 'value'}: {problem['msg']}"
+        for problem in problems
+    )
 
 
 def event_for_change(
@@ -188,5 +216,5 @@ def ordering_key(event: Event) -> str:
 def staff_event_from_bus(envelope: dict[str, object]) -> Event:
     """A reservation event, or a sign-in request (the staff queue's two kinds)."""
     if envelope.get("detail-type") == StaffSignInRequested.detail_type:
-        return StaffSignInRequested.model_validate(envelope["detail"])
+        return _read(StaffSignInRequested, envelope["detail"])
     return event_from_bus(envelope)

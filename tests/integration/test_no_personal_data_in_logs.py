@@ -3,8 +3,9 @@
 key) appears in any log line or error answer, over the whole story: book (API and booking
 page), receipts and staff emails, accept from the email's link, decline, cancel from the manage
 page, sign in from a staff email and by asking for a link, SES refusing a staff email and a
-guest's email once each (its message names the recipients), plus the mistakes people make
-(wrong tokens, forged and expired links, bad input).
+guest's email once each (its message names the recipients), a stream record and a bus event
+that cannot be read, plus the mistakes people make (wrong tokens, forged and expired links, bad
+input).
 
 Every log record of every logger is captured at DEBUG (the service's own, Powertools', Chalice's
 and any library's; stricter than any stage: dev logs at INFO, prod at WARNING), with everything
@@ -16,6 +17,7 @@ sets for it in every stage.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -28,6 +30,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from chalicelib.wiring import bootstrap
+from localdev.lambda_shapes import LocalLambdaContext
 from tests.app.conftest import ADMIN, upcoming_wednesday
 from tests.browser import Browser, Send, through_test_client
 from tests.pipeline import RES, Flow, sent_emails
@@ -186,6 +189,16 @@ def the_whole_story(flow: Flow, answers: Answers, reported: list[str]) -> None:
     flow.api.call("POST", f"{RES}/{declined['id']}/decline", {"reason": "Full"}, flow.staff)
     flow.pipeline.drain()
     assert guest_rejection.rejected == 1 and len(reported) == 1
+    # An event this version cannot read (a guest without an address): every handler refuses it.
+    broken = copy.deepcopy(flow.pipeline.delivered[-1])
+    del broken["detail"]["reservation"]["guest"]["email"]
+    broken["detail"]["event_id"] = "e-unreadable"  # not one the consumers have seen
+    for handler in ("notify_guest", "update_daily_summary"):
+        try:
+            getattr(flow.pipeline.app, handler)(broken, LocalLambdaContext(handler))
+        except Exception as error:  # what Lambda's runtime would report
+            reported.append("".join(traceback.format_exception(error)))
+    assert len(reported) == 3
     confirmation = next(e for e in sent_emails() if e.subject.startswith("Confirmed"))
     manage = re.search(r"(https://\S+/manage\?token=\S+)", confirmation.text)
     assert manage
