@@ -64,6 +64,9 @@ class EventPublisher:
                     raise
                 errors = {e.event_id: str(code) for e in pending}
                 continue
+            if response.get("FailedEntryCount") == 0:  # as most calls: no entry to read
+                self.last_errors = {}
+                return []
             results = response.get("Entries", [])
             failed = [(e, r["ErrorCode"]) for e, r in zip(pending, results, strict=True)
                       if r.get("ErrorCode")]  # fmt: skip
@@ -82,8 +85,7 @@ class EventPublisher:
             # What model_dump_json() returns, without its keyword handling (once per event).
             "Detail": event.__pydantic_serializer__.to_json(event).decode(),
             "EventBusName": self._bus,
-            "Resources": [],
-        }
+        }  # no Resources: optional, and the bus writes [] in the event it delivers
 
 
 class _Pending(NamedTuple):
@@ -136,25 +138,16 @@ class StreamRelay:
             self._metrics.flush()
 
     def _handle(self, records: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
-        pending: list[_Pending] = []
-        stop_at: str | None = None
-        for record in records:
-            sequence = str(record["dynamodb"]["SequenceNumber"])
-            try:
-                event = event_from_record(record)
-            except UnreadableRecord as error:
-                if not self._quarantined(record, str(error)):
-                    stop_at = sequence
-                    break
-                continue
-            if event is not None:
-                pending.append(_Pending(sequence, event))
+        stop_at: list[str] = []
         published = failed_entries = 0
         # Looked up once a batch: below INFO (as in prod) the per-event lines are not built.
         log_events = self._log.isEnabledFor(logging.INFO)
         publish = self._publisher.publish_call
         try:
-            for call in calls(pending):
+            # Records are read as calls fill, so a call's events are gone before the next
+            # call's are made: a whole batch's, held to the end, lived through the garbage
+            # collector's young passes (each one walks and promotes them).
+            for call in calls(self._readable(records, stop_at)):
                 events = [p.event for p in call]
                 try:
                     failed = publish(events)
@@ -173,7 +166,23 @@ class StreamRelay:
         finally:
             self._metrics.count("EventsPublished", published)
             self._metrics.count("PutEventsFailedEntries", failed_entries)
-        return _resume_at(stop_at) if stop_at else {"batchItemFailures": []}
+        return _resume_at(stop_at[0]) if stop_at else {"batchItemFailures": []}
+
+    def _readable(
+        self, records: Sequence[dict[str, Any]], stop_at: list[str]
+    ) -> Iterator[_Pending]:
+        """The records' events in stream order, poison records quarantined on the way; at one
+        that cannot be quarantined, its sequence number goes in `stop_at` and reading stops."""
+        for record in records:
+            try:
+                event = event_from_record(record)
+            except UnreadableRecord as error:
+                if self._quarantined(record, str(error)):
+                    continue
+                stop_at.append(str(record["dynamodb"]["SequenceNumber"]))
+                return
+            if event is not None:
+                yield _Pending(str(record["dynamodb"]["SequenceNumber"]), event)
 
     def _log_call(self, call: list[_Pending], failed: list[Event]) -> None:
         for item in call:
