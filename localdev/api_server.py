@@ -3,7 +3,8 @@
 Chalice's local server is Python's `ThreadingMixIn` HTTP server, whose listen backlog is
 `socketserver`'s default of 5 connections: 40 clients connecting at once got
 `ConnectionResetError` on 20 of 80 requests (docs/local-runtime.md). This runs Chalice's own
-command line unchanged, with a backlog of 1,024 (the kernel caps it at `somaxconn`):
+command line unchanged, with a backlog of 1,024 (the kernel caps it at `somaxconn`), and a
+`Server` header without version details (Python's says `BaseHTTP/0.6 Python/3.11.7`):
 
     python -m localdev.api_server local --stage local --port 8000 --no-autoreload
 """
@@ -22,6 +23,7 @@ def main() -> int:
     from chalice.cli import main as chalice_main
 
     local.ThreadedHTTPServer.request_queue_size = LISTEN_BACKLOG
+    setattr(local.ChaliceRequestHandler, "version_string", lambda self: "chalice-local")  # noqa: B010
     sys.argv[0] = "chalice"
     return int(chalice_main() or 0)
 

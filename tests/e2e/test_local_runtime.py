@@ -135,6 +135,12 @@ def test_sixty_four_clients_at_once_are_all_served(runtime: Runtime) -> None:
     assert len(arrived) == clients * each
 
 
+def test_the_local_server_names_no_versions(runtime: Runtime) -> None:
+    with urllib.request.urlopen(runtime.api + "/restaurants/demo-bistro", timeout=10) as answer:
+        assert answer.headers.get_all("Server") == ["chalice-local"]  # not BaseHTTP/… Python/…
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+
+
 def test_a_second_launcher_says_the_ports_are_taken(runtime: Runtime) -> None:
     second = start(dict(os.environ), runtime.api_port, runtime.aws_port, runtime.outbox_port)
     output, _ = second.communicate(timeout=30)
