@@ -68,14 +68,18 @@ openapi: $(STAMP)
 	$(BIN)/python -m tests.app.openapi_file
 
 # Longer than make test's bounded run: schemathesis over the contract (FUZZ_EXAMPLES cases per
-# operation) and the domain's stateful properties (HYPOTHESIS_EXAMPLES sequences)
+# operation) and the domain's stateful properties (HYPOTHESIS_EXAMPLES sequences in memory,
+# HYPOTHESIS_MOTO_EXAMPLES on the DynamoDB stores)
 FUZZ_EXAMPLES ?= 1000
 HYPOTHESIS_EXAMPLES ?= 2000
+HYPOTHESIS_MOTO_EXAMPLES ?= 30
 FUZZ_REPORT := $(or $(TMPDIR),/tmp)/reservations-fuzz.json
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) HYPOTHESIS_EXAMPLES=$(HYPOTHESIS_EXAMPLES) \
-	  FUZZ_REPORT=$(FUZZ_REPORT) $(BIN)/python -m pytest -q -p no:cacheprovider \
-	  --hypothesis-show-statistics tests/app/test_contract_fuzz.py tests/unit/test_domain_properties.py
+	  HYPOTHESIS_MOTO_EXAMPLES=$(HYPOTHESIS_MOTO_EXAMPLES) FUZZ_REPORT=$(FUZZ_REPORT) \
+	  $(BIN)/python -m pytest -q -p no:cacheprovider --hypothesis-show-statistics \
+	  tests/app/test_contract_fuzz.py tests/unit/test_domain_properties.py \
+	  tests/integration/test_domain_properties_on_dynamodb.py
 	@cat $(FUZZ_REPORT)
 
 # Regenerate .chalice/policy-<stage>-<function>.json from infra/iam.py
