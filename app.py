@@ -180,7 +180,7 @@ def availability(restaurant_id: str) -> dict[str, Any]:
 def request_reservation(restaurant_id: str) -> Response:
     command = api.body(RequestReservation)
     booking = bootstrap.wiring().reservation_desk.request(
-        restaurant_id, command, api.header("idempotency-key")
+        restaurant_id, command, api.header("idempotency-key"), api.client_address()
     )
     headers: dict[str, str | list[str]] = {
         "Location": routes.reservation_path(RESERVATION, restaurant_id, booking.reservation.id)
@@ -295,7 +295,7 @@ def booking_page(restaurant_id: str) -> Response:
 def booking_request(restaurant_id: str) -> Response:
     """The booking form sent: one request per form (its hidden Idempotency-Key)."""
     pages = BookingPages(bootstrap.wiring().reservation_desk, bootstrap.wiring().restaurant_admin)
-    return pages.book(restaurant_id, api.form())
+    return pages.book(restaurant_id, api.form(), api.client_address())
 
 
 @app.route(routes.STATIC, methods=["GET"])

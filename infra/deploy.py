@@ -7,7 +7,8 @@
 4. Apply what Chalice's decorators cannot express, from chalicelib/wiring/event_sources.py, the same
    source `chalice package` uses: the stream and queue mappings' settings
    (update_event_source_mapping), the on_cw_event handlers' rules on the service's bus with
-   retry policy and DLQ, and their asynchronous-invocation retries and DLQ.
+   retry policy and DLQ, and their asynchronous-invocation retries and DLQ; and the API
+   stage's throttling from infra/stages.py (update_stage).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from chalicelib.wiring.event_sources import (
 from infra import ROOT
 from infra.names import function_name, stack_name
 from infra.package import RESOURCES, resource_parameters
-from infra.stages import staff_sending
+from infra.stages import api_throttling, staff_sending
 
 CONFIG = ROOT / ".chalice" / "config.json"
 
@@ -162,9 +163,38 @@ def subscribe_on_bus(
     )
 
 
-def post_deploy(session: Any, stage: str, outputs: dict[str, str]) -> None:
+def apply_api_throttling(apigateway: Any, stage: str, rest_api_id: str, api_stage: str) -> None:
+    """The stage's throttling on every method of Chalice's REST API stage, as `chalice
+    package` writes it in MethodSettings."""
+    apigateway.update_stage(
+        restApiId=rest_api_id,
+        stageName=api_stage,
+        patchOperations=api_throttling(stage).patch_operations(),
+    )
+
+
+def deployed_rest_api(stage: str, project_dir: Path = ROOT) -> tuple[str, str]:
+    """The REST API's id (as chalice deploy recorded it) and its API Gateway stage name."""
+    chalice_dir = project_dir / ".chalice"
+    deployed = json.loads((chalice_dir / "deployed" / f"{stage}.json").read_text())
+    config = json.loads((chalice_dir / "config.json").read_text())
+    api_stage = config["stages"][stage].get(
+        "api_gateway_stage", config.get("api_gateway_stage", "api")
+    )
+    for resource in deployed["resources"]:
+        if resource.get("resource_type") == "rest_api":
+            return str(resource["rest_api_id"]), str(api_stage)
+    raise RuntimeError("chalice deploy recorded no REST API")
+
+
+def post_deploy(
+    session: Any, stage: str, outputs: dict[str, str], rest_api: tuple[str, str] | None = None
+) -> None:
+    """`rest_api`: (id, stage name) of the REST API; read from .chalice/deployed when None."""
     lambda_client = session.client("lambda")
     apply_mapping_settings(lambda_client, stage, outputs)
+    rest_api_id, api_stage = rest_api or deployed_rest_api(stage)
+    apply_api_throttling(session.client("apigateway"), stage, rest_api_id, api_stage)
     for subscription in (GUEST_NOTIFICATIONS, DAILY_SUMMARY):
         subscribe_on_bus(session.client("events"), lambda_client, stage, outputs, subscription)
 

@@ -38,7 +38,7 @@ from chalicelib.wiring.event_sources import (
 )
 from infra import ROOT
 from infra.names import function_name, stack_name
-from infra.stages import staff_sending
+from infra.stages import api_throttling, staff_sending
 
 RESOURCES = ROOT / "infra" / "resources.yaml"
 _SHORT_FORMS = (
@@ -203,10 +203,12 @@ def merge_template(stage: str) -> dict[str, Any]:
     functions = function_overrides(stage)
     overlapping = set(resources["Resources"]) & set(functions)
     assert not overlapping, f"resource names clash with Chalice's: {overlapping}"
+    # Chalice's REST API (its stage is the Serverless::Api's): the stage's throttling.
+    api = {"RestAPI": {"Properties": {"MethodSettings": api_throttling(stage).method_settings()}}}
     return {
         "Parameters": parameters,
         "Conditions": resources.get("Conditions", {}),
-        "Resources": {**resources["Resources"], **functions},
+        "Resources": {**resources["Resources"], **functions, **api},
         "Outputs": resources.get("Outputs", {}),
     }
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from chalicelib.wiring.event_sources import StaffSending
 from infra import ROOT
@@ -40,3 +42,42 @@ def staff_sending(stage: str, project_dir: Path = ROOT) -> StaffSending:
     if rate is None:
         raise SystemExit(f"stage {stage}: set SES_MAX_SEND_RATE (emails/s) in .chalice/config.json")
     return StaffSending(float(rate))
+
+
+@dataclass(frozen=True)
+class ApiThrottling:
+    """API Gateway's stage-wide throttling: a steady rate (requests/s, token bucket refill)
+    and a burst (the bucket's size); past them API Gateway answers 429 itself. The first
+    guard against a flood; the per-restaurant daily request limits are the second."""
+
+    rate_limit: float
+    burst_limit: int
+
+    def method_settings(self) -> list[dict[str, Any]]:
+        """For the SAM template's AWS::Serverless::Api (chalice package)."""
+        return [
+            {
+                "ResourcePath": "/*",
+                "HttpMethod": "*",
+                "ThrottlingRateLimit": self.rate_limit,
+                "ThrottlingBurstLimit": self.burst_limit,
+            }
+        ]
+
+    def patch_operations(self) -> list[dict[str, str]]:
+        """For apigateway update_stage (after chalice deploy): every method of the stage."""
+        return [
+            {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": str(self.rate_limit)},
+            {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": str(self.burst_limit)},
+        ]
+
+
+# Both deploy paths read these: one place for each stage's numbers.
+API_THROTTLING = {
+    "dev": ApiThrottling(rate_limit=20, burst_limit=40),
+    "prod": ApiThrottling(rate_limit=200, burst_limit=400),
+}
+
+
+def api_throttling(stage: str) -> ApiThrottling:
+    return API_THROTTLING[stage]

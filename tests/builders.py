@@ -43,6 +43,10 @@ def restaurant_spec(restaurant_id: str = "chez-test", **overrides: Any) -> NewRe
         "max_party_size": 8,
         "min_lead_minutes": 60,
         "max_days_ahead": 60,
+        # The tests book many tables with one guest email from one address; the tests of the
+        # daily limits set their own (tests/unit/test_request_limits.py).
+        "max_requests_per_client_per_day": 10_000,
+        "max_requests_per_email_per_day": 10_000,
     }
     spec.update(overrides)
     return NewRestaurant.model_validate(spec)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -18,6 +18,8 @@ from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
 from chalicelib.services.ports import (
     IdempotencyKeyTaken,
     IdempotencyRecord,
+    QuotaExceeded,
+    RequestQuota,
     SignInRequest,
     StaffSession,
     StaffToken,
@@ -55,22 +57,35 @@ class InMemoryReservations:
         self.stored: dict[tuple[str, str], Reservation] = {}
         self.covers: dict[str, dict[datetime, int]] = defaultdict(dict)
         self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
+        # (restaurant, kind, digest, day) -> requests counted
+        self.quotas: defaultdict[tuple[str, str, str, date], int] = defaultdict(int)
         self._lock = threading.Lock()
 
     def add_reservation(
-        self, reservation: Reservation, *, capacity: int, idempotency: IdempotencyRecord | None
+        self,
+        reservation: Reservation,
+        *,
+        capacity: int,
+        idempotency: IdempotencyRecord | None,
+        quotas: Sequence[RequestQuota] = (),
     ) -> None:
         with self._lock:
             if idempotency is not None:
                 taken = self.idempotency.get((idempotency.restaurant_id, idempotency.key_digest))
                 if taken is not None and taken.expires_at >= idempotency.created_at:
                     raise IdempotencyKeyTaken()
+            counters = [(q, (q.restaurant_id, q.kind, q.subject_digest, q.day)) for q in quotas]
+            for quota, counter in counters:
+                if self.quotas[counter] >= quota.limit:
+                    raise QuotaExceeded(quota.kind)
             held = self.covers[reservation.restaurant_id]
             cells = occupied_cells(reservation.starts_at, reservation.dining_minutes)
             if any(held.get(c, 0) + reservation.party_size > capacity for c in cells):
                 raise SlotFull(reservation.party_size, reservation.starts_at)
             for cell in cells:
                 held[cell] = held.get(cell, 0) + reservation.party_size
+            for _, counter in counters:
+                self.quotas[counter] += 1
             self.stored[(reservation.restaurant_id, reservation.id)] = reservation
             if idempotency is not None:
                 self.idempotency[(idempotency.restaurant_id, idempotency.key_digest)] = idempotency

@@ -26,6 +26,7 @@ STAFF_SESSION = "staff_session"  # a signed-in staff browser (expires by TTL)
 # A sign-in link asked for by email: inserted, it becomes a StaffSignInRequested event.
 STAFF_SIGN_IN_REQUEST = "staff_sign_in_request"
 SIGN_IN_LIMIT = "sign_in_limit"  # sign-in links sent to one address in one hour
+REQUEST_QUOTA = "request_quota"  # booking requests from one client / for one email in a day
 TIMELINE_STEP = "timeline_step"  # what the pipeline did for a reservation (30-day TTL)
 DAILY_SUMMARY = "daily_summary"
 
@@ -97,6 +98,14 @@ def sign_in_request_key(request_id: str) -> dict[str, str]:
 
 def sign_in_limit_key(restaurant_id: str, address_digest: str, hour: str) -> dict[str, str]:
     return {PK: f"SIGN_IN_LIMIT#{restaurant_id}#{address_digest}", SK: hour}
+
+
+def request_quota_key(
+    restaurant_id: str, kind: str, subject_digest: str, day: date
+) -> dict[str, str]:
+    """A day's count of booking requests from one client address or for one guest email
+    (`kind`), by the digest of the address or email: never the address or email itself."""
+    return {PK: f"REQUEST_QUOTA#{restaurant_id}#{kind}#{subject_digest}", SK: day.isoformat()}
 
 
 def staff_token_sk(token_id: str = "") -> str:

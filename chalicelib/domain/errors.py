@@ -84,6 +84,19 @@ class IdempotencyKeyReused(Invalid):
     code = "idempotency_key_reused"
 
 
+class TooManyRequests(DomainError):
+    """Too many booking requests today from one client address (`kind` "client") or for one
+    guest email (`kind` "email") at one restaurant; the count restarts at the restaurant's next
+    local midnight, `retry_after_seconds` from now (429)."""
+
+    code = "too_many_requests"
+
+    def __init__(self, kind: str, retry_after_seconds: int) -> None:
+        field = "guest.email" if kind == "email" else None
+        super().__init__(f"too many booking requests from this {kind} today", field=field)
+        self.kind, self.retry_after_seconds = kind, retry_after_seconds
+
+
 class Unauthenticated(DomainError):
     code = "unauthenticated"
 

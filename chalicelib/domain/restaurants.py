@@ -102,6 +102,10 @@ class RestaurantSettings(BaseModel):
     locale: Language = "en"
     # Where guests' replies go; None: the first staff address.
     contact_email: EmailStr | None = None
+    # No capacity hoarding: booking requests a day (the restaurant's local day of the request)
+    # from one client address and for one guest email; more are refused with 429.
+    max_requests_per_client_per_day: Annotated[int, Field(strict=True, ge=1, le=100_000)] = 20
+    max_requests_per_email_per_day: Annotated[int, Field(strict=True, ge=1, le=100_000)] = 3
 
     @field_validator("name")
     @classmethod
@@ -201,6 +205,8 @@ class Restaurant(RestaurantSettings):
                 "staff_emails",
                 "contact_email",
                 "capacity",
+                "max_requests_per_client_per_day",
+                "max_requests_per_email_per_day",
                 "version",
                 "created_at",
                 "updated_at",

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from chalicelib.domain.booking_rules import (
@@ -18,7 +19,13 @@ from chalicelib.domain.booking_rules import (
     occupied_cells,
     seatings,
 )
-from chalicelib.domain.errors import ConcurrentUpdate, IdempotencyKeyReused, Invalid, NotFound
+from chalicelib.domain.errors import (
+    ConcurrentUpdate,
+    IdempotencyKeyReused,
+    Invalid,
+    NotFound,
+    TooManyRequests,
+)
 from chalicelib.domain.ids import is_id, new_id
 from chalicelib.domain.reservations import RequestReservation, Reservation, Status
 from chalicelib.domain.restaurants import NewRestaurant, Restaurant, RestaurantSettings, is_slug
@@ -27,6 +34,8 @@ from chalicelib.services import correlation
 from chalicelib.services.ports import (
     IdempotencyKeyTaken,
     IdempotencyRecord,
+    QuotaExceeded,
+    RequestQuota,
     ReservationStore,
     RestaurantStore,
     StaffToken,
@@ -36,6 +45,8 @@ from chalicelib.services.ports import (
 Clock = Callable[[], datetime]
 IDEMPOTENCY_TTL = timedelta(hours=24)
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
+# How long a day's request counter outlives the day (DynamoDB's TTL deletes it lazily).
+QUOTA_TTL = timedelta(days=2)
 
 
 def utc_now() -> datetime:
@@ -170,9 +181,12 @@ class ReservationDesk:
         restaurant_id: str,
         command: RequestReservation,
         idempotency_key: str | None = None,
+        client_address: str | None = None,
     ) -> Booking:
         """Book a table: one atomic write, or a replay of the booking the same
-        Idempotency-Key made before."""
+        Idempotency-Key made before. The write also counts the request against the day's
+        quotas of the client address (when known) and of the guest's email; a replay counts
+        nothing."""
         restaurant = self._restaurant(restaurant_id)
         claim = self._idempotency_claim(restaurant_id, command, idempotency_key)
         if claim is not None:
@@ -182,10 +196,13 @@ class ReservationDesk:
         reservation = self._new_reservation(restaurant, command)
         if claim is not None:
             claim = dataclasses.replace(claim, reservation_id=reservation.id)
+        quotas = self._quotas(restaurant, str(command.guest.email), client_address)
         try:
             self._reservations.add_reservation(
-                reservation, capacity=restaurant.capacity, idempotency=claim
+                reservation, capacity=restaurant.capacity, idempotency=claim, quotas=quotas
             )
+        except QuotaExceeded as exceeded:
+            raise TooManyRequests(exceeded.kind, self._seconds_to_midnight(restaurant)) from None
         except IdempotencyKeyTaken:
             assert claim is not None
             replay = self._replay(claim)
@@ -311,6 +328,28 @@ class ReservationDesk:
             correlation_id=correlation.current(),
             manage_token_hash=digest(self._tokens.for_reservation(restaurant.id, reservation_id)),
         )
+
+    def _quotas(
+        self, restaurant: Restaurant, email: str, client_address: str | None
+    ) -> list[RequestQuota]:
+        now = self._clock()
+        day = now.astimezone(restaurant.zone).date()
+
+        def quota(kind: str, subject: str, limit: int) -> RequestQuota:
+            return RequestQuota(restaurant.id, kind, digest(subject), day, limit, now + QUOTA_TTL)
+
+        found = [quota("email", email.lower(), restaurant.max_requests_per_email_per_day)]
+        if client_address:
+            limit = restaurant.max_requests_per_client_per_day
+            found.insert(0, quota("client", client_address, limit))
+        return found
+
+    def _seconds_to_midnight(self, restaurant: Restaurant) -> int:
+        """Until the restaurant's next local midnight, when the day's quotas restart."""
+        now = self._clock().astimezone(restaurant.zone)
+        midnight = datetime.combine(now.date() + timedelta(days=1), time(), restaurant.zone)
+        left = midnight.astimezone(UTC) - now.astimezone(UTC)  # in UTC: right across DST
+        return max(1, math.ceil(left.total_seconds()))
 
     def _manage_token(self, reservation: Reservation) -> str:
         return self._tokens.for_reservation(reservation.restaurant_id, reservation.id)

@@ -5,6 +5,7 @@ against both)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple, Protocol
@@ -43,6 +44,28 @@ class StaffToken:
         }
 
 
+@dataclass(frozen=True)
+class RequestQuota:
+    """One counter of booking requests: from one client address (`kind` "client") or for one
+    guest email ("email"), at one restaurant on one local day. Only the digest of the address
+    or the lower-cased email is stored; the counter expires at `expires_at`."""
+
+    restaurant_id: str
+    kind: str
+    subject_digest: str
+    day: date
+    limit: int
+    expires_at: datetime
+
+
+class QuotaExceeded(Exception):
+    """A booking would take a `RequestQuota` past its limit."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
 class IdempotencyKeyTaken(Exception):
     """Another request claimed the same Idempotency-Key first (a concurrent retry)."""
 
@@ -62,11 +85,17 @@ class ReservationStore(Protocol):
     """Reservations, the capacity grid they hold, and the clients' Idempotency-Keys."""
 
     def add_reservation(
-        self, reservation: Reservation, *, capacity: int, idempotency: IdempotencyRecord | None
+        self,
+        reservation: Reservation,
+        *,
+        capacity: int,
+        idempotency: IdempotencyRecord | None,
+        quotas: Sequence[RequestQuota] = (),
     ) -> None:
         """Atomically: store the reservation, add its covers to every grid cell it occupies
-        unless one would exceed `capacity` (SlotFull), and claim the idempotency key
-        (IdempotencyKeyTaken). All or nothing."""
+        unless one would exceed `capacity` (SlotFull), count it in every quota unless one is
+        at its limit (QuotaExceeded), and claim the idempotency key (IdempotencyKeyTaken).
+        All or nothing; a taken key is reported first, then a quota, then a full slot."""
 
     def get_reservation(self, restaurant_id: str, reservation_id: str) -> Reservation | None: ...
 

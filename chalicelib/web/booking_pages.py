@@ -23,7 +23,13 @@ from chalice.app import Response
 from pydantic import ValidationError
 
 from chalicelib.domain.booking_rules import seatings
-from chalicelib.domain.errors import ConcurrentUpdate, Conflict, Invalid, SlotFull
+from chalicelib.domain.errors import (
+    ConcurrentUpdate,
+    Conflict,
+    Invalid,
+    SlotFull,
+    TooManyRequests,
+)
 from chalicelib.domain.reservations import RequestReservation
 from chalicelib.domain.restaurants import Restaurant
 from chalicelib.services.booking import Availability, Booking, ReservationDesk, RestaurantAdmin
@@ -122,7 +128,9 @@ class BookingPages:
         values = {name: value for name, value in query.items() if name != KEY}
         return self._form(restaurant, window, values, choice, problems)
 
-    def book(self, restaurant_id: str, fields: Mapping[str, str]) -> Response:
+    def book(
+        self, restaurant_id: str, fields: Mapping[str, str], client_address: str | None = None
+    ) -> Response:
         """POST: the request, made once per form however often it is sent."""
         restaurant = self._restaurants.get(restaurant_id)
         window = self._window(restaurant)
@@ -136,7 +144,12 @@ class BookingPages:
                 problems[WHOLE_FORM] = "The form was incomplete. Press the button again."
             return self._form(restaurant, window, fields, choice, problems, status=422)
         try:
-            booking = self._desk.request(restaurant.id, command, key)
+            booking = self._desk.request(restaurant.id, command, key, client_address)
+        except TooManyRequests as error:
+            problems = {_limited_field(error): _limited_advice(error)}
+            response = self._form(restaurant, window, fields, choice, problems, status=429)
+            response.headers["Retry-After"] = str(error.retry_after_seconds)
+            return response
         except (Invalid, Conflict) as error:
             values = dict(fields)
             if error.field == "Idempotency-Key":
@@ -217,6 +230,23 @@ def _command(
             problems.setdefault(field, ADVICE.get(field, "Check the details and send them again."))
         return None, problems
     return (None if problems else command), problems
+
+
+def _limited_field(error: TooManyRequests) -> str:
+    return EMAIL if error.kind == "email" else WHOLE_FORM
+
+
+def _limited_advice(error: TooManyRequests) -> str:
+    """What a guest refused by the daily limit on requests can do."""
+    if error.kind == "email":
+        return (
+            "This email address has sent as many booking requests today as the restaurant "
+            "accepts. Try again tomorrow, or contact the restaurant."
+        )
+    return (
+        "Too many booking requests have come from your connection today. Try again "
+        "tomorrow, or contact the restaurant."
+    )
 
 
 def _refusal(error: Invalid | Conflict, restaurant: Restaurant) -> tuple[str, str]:

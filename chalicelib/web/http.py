@@ -19,6 +19,7 @@ from chalicelib.domain.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    TooManyRequests,
     Unauthenticated,
 )
 from chalicelib.web import routes
@@ -40,6 +41,7 @@ STATUS_OF: tuple[tuple[type[DomainError], int], ...] = (
     (NotFound, 404),
     (Conflict, 409),
     (Invalid, 422),
+    (TooManyRequests, 429),
 )
 # Chalice answers some requests itself (wrong method, media type, crashes); same shape for those.
 _CHALICE_CODES = {
@@ -71,6 +73,8 @@ def error_response(
 def domain_error_response(error: DomainError) -> Response:
     status = next(code for kind, code in STATUS_OF if isinstance(error, kind))
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if isinstance(error, TooManyRequests):
+        headers = {"Retry-After": str(error.retry_after_seconds)}
     response = error_response(status, error.code, message_for(error), error.field)
     response.headers.update(headers)
     return response
@@ -187,6 +191,12 @@ class Api:
         request = self._app.current_request
         assert request is not None
         return request
+
+    def client_address(self) -> str | None:
+        """The caller's address as API Gateway saw it (chalice local fills it too)."""
+        identity = (self._request().context or {}).get("identity") or {}
+        address = identity.get("sourceIp")
+        return str(address) if address else None
 
     def _query(self) -> dict[str, str]:
         return dict(self._request().query_params or {})

@@ -195,6 +195,7 @@ class Operation:
     query: type[BaseModel] | None = None
     params: tuple[str, ...] = ()  # query parameters not in a model (pages, signed links)
     conflict: bool = False  # may answer 409
+    limited: bool = False  # may answer 429 (a daily limit on booking requests)
     redirects: bool = False  # a page that may answer 303 See Other
     headers: tuple[str, ...] = ()  # request headers it reads
     tag: str = "reservations"
@@ -252,6 +253,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         BookingView,
         RequestReservation,
         conflict=True,
+        limited=True,
         headers=("Idempotency-Key",),
     ),
     ("GET", R + "/reservations"): Operation(
@@ -283,7 +285,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", routes.MANAGE): Operation("The guest's page: view, cancel", 200, tag="pages"),
     ("POST", routes.MANAGE): Operation("The guest cancels", 200, conflict=True, tag="pages"),
     ("GET", routes.BOOK): Operation("The booking page", 200, tag="pages"),
-    ("POST", routes.BOOK): Operation("The booking form sent", 200, conflict=True, tag="pages"),
+    ("POST", routes.BOOK): Operation(
+        "The booking form sent", 200, conflict=True, limited=True, tag="pages"
+    ),
     ("GET", routes.STATIC): Operation("The pages' stylesheet (by content hash)", 200, tag="pages"),
     ("GET", routes.STAFF_DAY): Operation(
         "The staff day view", 200, query=DayViewQuery, tag="pages"
@@ -362,7 +366,10 @@ ERROR_WORDS = {
     413: "The body is over 16 KiB",
     415: "Not the media type the operation takes",
     422: "The shape, a type or a booking rule; an Idempotency-Key reused with another body",
+    429: "Too many booking requests today from this client address or for this guest email "
+    "at this restaurant; Retry-After: seconds until the restaurant's next midnight",
 }
+RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}}
 _PATH_PARAM = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -402,6 +409,7 @@ def document(route_table: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
                 _error_name(status): {
                     "description": words,
                     "content": {JSON: {"schema": _ref(Error)}},
+                    **({"headers": RETRY_AFTER} if status == 429 else {}),
                 }
                 for status, words in ERROR_WORDS.items()
             },
@@ -501,6 +509,8 @@ def _responses(
         statuses.add(422)
     if operation.conflict:
         statuses.add(409)
+    if operation.limited:
+        statuses.add(429)
     responses: dict[str, Any] = {str(operation.status): _success(path, operation, html)}
     if operation.redirects:
         responses["303"] = {
@@ -533,7 +543,8 @@ def _success(path: str, operation: Operation, html: bool) -> dict[str, Any]:
 def _error(status: int, html: bool) -> dict[str, Any]:
     if html:
         content: dict[str, Any] = {HTML: {"schema": {"type": "string"}}}
-        return {"description": ERROR_WORDS[status] + " (a page in words)", "content": content}
+        words = {"description": ERROR_WORDS[status] + " (a page in words)", "content": content}
+        return {**words, "headers": RETRY_AFTER} if status == 429 else words
     return {"$ref": "#/components/responses/" + _error_name(status)}
 
 

@@ -10,6 +10,7 @@ from chalicelib.domain.errors import (
     InvalidTransition,
     NotFound,
     SlotFull,
+    TooManyRequests,
 )
 
 
@@ -19,6 +20,12 @@ def message_for(error: DomainError) -> str:
         return (
             f"no table for {error.party_size} at {local}: that time is fully booked; "
             "check availability for another time"
+        )
+    if isinstance(error, TooManyRequests):
+        who = "this guest email" if error.kind == "email" else "this client address"
+        return (
+            f"too many booking requests today for {who} at this restaurant; "
+            f"retry after {error.retry_after_seconds} seconds (the restaurant's midnight)"
         )
     if isinstance(error, InvalidTransition):
         return f"reservation is {error.current} and cannot become {error.requested}"

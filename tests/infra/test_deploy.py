@@ -32,7 +32,7 @@ from infra.deploy import (
     write_stage_variables,
 )
 from infra.names import function_name
-from infra.stages import staff_sending
+from infra.stages import api_throttling, staff_sending
 from localdev.aws_emulation import known_gaps_quiet
 
 
@@ -96,6 +96,19 @@ def test_outputs_become_the_stages_variables(stack: dict[str, str], tmp_path: Pa
     assert variables["EVENT_BUS_NAME"] == "reservations-dev" and variables["A"] == "1"
 
 
+def rest_api_as_chalice_deploys_it(aws: Any) -> tuple[str, str]:
+    """Chalice's REST API and its stage "api", with no throttling of its own."""
+    apigateway = aws.client("apigateway")
+    api_id = apigateway.create_rest_api(name="reservations")["id"]
+    [root] = apigateway.get_resources(restApiId=api_id)["items"]
+    apigateway.put_method(restApiId=api_id, resourceId=root["id"], httpMethod="GET",
+                          authorizationType="NONE")  # fmt: skip
+    apigateway.put_integration(restApiId=api_id, resourceId=root["id"], httpMethod="GET",
+                               type="MOCK")  # fmt: skip
+    apigateway.create_deployment(restApiId=api_id, stageName="api")
+    return api_id, "api"
+
+
 def functions_as_chalice_deploys_them(aws: Any, stack: dict[str, str]) -> None:
     """What `chalice deploy` leaves behind: functions and plain event source mappings."""
     role = aws.client("iam").create_role(
@@ -125,8 +138,14 @@ def test_post_deploy_applies_what_decorators_cannot_express(
     aws: Any, stack: dict[str, str]
 ) -> None:
     functions_as_chalice_deploys_them(aws, stack)
-    post_deploy(aws, "dev", stack)
-    post_deploy(aws, "dev", stack)  # idempotent: a second deploy changes nothing
+    rest_api = rest_api_as_chalice_deploys_it(aws)
+    post_deploy(aws, "dev", stack, rest_api)
+    post_deploy(aws, "dev", stack, rest_api)  # idempotent: a second deploy changes nothing
+
+    api_stage = aws.client("apigateway").get_stage(restApiId=rest_api[0], stageName="api")
+    throttling = api_throttling("dev")
+    assert api_stage["methodSettings"]["*/*"]["throttlingRateLimit"] == throttling.rate_limit
+    assert api_stage["methodSettings"]["*/*"]["throttlingBurstLimit"] == throttling.burst_limit
 
     lambda_client = aws.client("lambda")
     [stream] = lambda_client.list_event_source_mappings(
@@ -168,7 +187,7 @@ def test_post_deploy_applies_what_decorators_cannot_express(
 
 def test_post_deploy_refuses_a_stage_without_mappings(aws: Any, stack: dict[str, str]) -> None:
     with pytest.raises(Exception, match="no event source mapping|Function not found"):
-        post_deploy(aws, "dev", stack)
+        post_deploy(aws, "dev", stack, ("unused", "api"))
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])

@@ -24,7 +24,7 @@ from infra import ROOT
 from infra.iam import FUNCTIONS, policy
 from infra.names import secret_parameter, stack_name
 from infra.package import RESOURCES, load_resources, logical_id, package
-from infra.stages import staff_sending
+from infra.stages import api_throttling, staff_sending
 
 pytestmark = pytest.mark.slow
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
@@ -270,3 +270,24 @@ def test_every_function_has_its_timeout_on_both_deploy_paths(transformed: dict[s
     visibility = transformed["Parameters"]["NotificationVisibilityTimeout"]["Default"]
     assert int(visibility) == 6 * FUNCTION_TIMEOUT_SECONDS[STAFF_NOTIFICATIONS.handler]
     assert FUNCTION_TIMEOUT_SECONDS["api_handler"] < 29  # API Gateway's integration limit
+
+
+def test_the_api_stage_is_throttled_as_the_stage_says(transformed: dict[str, Any]) -> None:
+    [api_stage] = [
+        r for r in transformed["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage"
+    ]
+    throttling = api_throttling("prod")
+    assert api_stage["Properties"]["StageName"] == "api"
+    assert api_stage["Properties"]["MethodSettings"] == [
+        {
+            "ResourcePath": "/*",
+            "HttpMethod": "*",
+            "ThrottlingRateLimit": throttling.rate_limit,
+            "ThrottlingBurstLimit": throttling.burst_limit,
+        }
+    ]
+    # the deploy path patches the same numbers onto every method
+    assert {op["path"]: op["value"] for op in throttling.patch_operations()} == {
+        "/*/*/throttling/rateLimit": str(throttling.rate_limit),
+        "/*/*/throttling/burstLimit": str(throttling.burst_limit),
+    }

@@ -618,3 +618,23 @@ def test_the_stylesheet_keeps_text_readable_and_covers_the_shared_classes(
         in ("button", "input, select, textarea", ".choices label", "nav.days a")
     }
     assert tap_targets == dict.fromkeys(tap_targets, "2.75rem") and len(tap_targets) == 4
+
+
+def test_a_guest_past_the_daily_limit_is_told_so_on_the_page(flow: Flow, browser: Browser) -> None:
+    spec = restaurant_spec("one-a-day", name="One A Day", max_requests_per_email_per_day=1)
+    status, body, _ = flow.api.call("POST", "/restaurants", spec.model_dump(mode="json"), ADMIN)
+    assert status == 201, body
+    url, wednesday = f"{HOST}/restaurants/one-a-day/book", upcoming_wednesday()
+    first = browser.submit(times_page(browser, url, wednesday), "Send booking request",
+                           time="19:00", **DETAILS)  # fmt: skip
+    assert "Request received" in first.text, first.text
+
+    refused = browser.submit(times_page(browser, url, wednesday), "Send booking request",
+                             time="20:00", **DETAILS)  # fmt: skip
+    assert refused.status == 429, refused.text
+    assert "as many booking requests today as the restaurant accepts" in said_next_to(
+        refused, "email"
+    )
+    assert int(header(refused.headers, "Retry-After")) >= 1
+    assert '"too_many_requests"' not in refused.html  # a page in words, not the JSON error
+    assert [r["starts_at"][11:16] for r in day_sheet(flow, wednesday, "one-a-day")] == ["19:00"]

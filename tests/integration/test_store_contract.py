@@ -12,8 +12,15 @@ from chalicelib.domain.ids import new_id
 from chalicelib.domain.reservations import Reservation, Status
 from chalicelib.domain.restaurants import Restaurant
 from chalicelib.domain.tokens import digest
-from chalicelib.services.ports import IdempotencyKeyTaken, IdempotencyRecord, StaffToken, Stores
-from tests.builders import NOW, local, next_weekday, restaurant_spec, stored_reservation
+from chalicelib.services.ports import (
+    IdempotencyKeyTaken,
+    IdempotencyRecord,
+    QuotaExceeded,
+    RequestQuota,
+    StaffToken,
+    Stores,
+)
+from tests.builders import NOW, PARIS, local, next_weekday, restaurant_spec, stored_reservation
 from tests.fakes import InMemoryStores
 
 WEDNESDAY = next_weekday(NOW, 2)
@@ -147,3 +154,50 @@ def test_staff_tokens_are_found_by_digest_listed_and_revoked(store: Stores) -> N
     assert store.staff_tokens.find_staff_token(digest("stf_x")) is None
     with pytest.raises(NotFound):
         store.staff_tokens.revoke_staff_token("chez-test", token.token_id)
+
+
+def quota(kind: str, subject: str, limit: int, day_offset: int = 0) -> RequestQuota:
+    day = NOW.astimezone(PARIS).date() + timedelta(days=day_offset)
+    return RequestQuota("chez-test", kind, digest(subject), day, limit, NOW + timedelta(days=2))
+
+
+def test_a_booking_counts_in_its_quotas_atomically_up_to_each_limit(store: Stores) -> None:
+    client, email = quota("client", "198.51.100.7", 3), quota("email", "ada@example.com", 2)
+    store.reservations.add_reservation(reservation("19:00"), capacity=40, idempotency=None,
+                                       quotas=[client, email])  # fmt: skip
+    store.reservations.add_reservation(reservation("19:15"), capacity=40, idempotency=None,
+                                       quotas=[client, email])  # fmt: skip
+    refused = reservation("19:30")
+    with pytest.raises(QuotaExceeded) as exceeded:
+        store.reservations.add_reservation(
+            refused, capacity=40, idempotency=None, quotas=[client, email]
+        )
+    assert exceeded.value.kind == "email"
+    # all or nothing: the refused booking neither stored nor held covers nor counted
+    assert store.reservations.get_reservation("chez-test", refused.id) is None
+    assert store.reservations.covers_held(
+        "chez-test", local(WEDNESDAY, "19:30"), local(WEDNESDAY, "19:45")
+    ) == {local(WEDNESDAY, "19:30").astimezone(UTC): 8}
+    other = quota("email", "grace@example.com", 2)
+    store.reservations.add_reservation(reservation("20:00"), capacity=40, idempotency=None,
+                                       quotas=[client, other])  # fmt: skip
+    with pytest.raises(QuotaExceeded) as exceeded:
+        store.reservations.add_reservation(
+            reservation("20:15"), capacity=40, idempotency=None, quotas=[client, other]
+        )
+    assert exceeded.value.kind == "client"
+    # another day, another count
+    tomorrow = quota("client", "198.51.100.7", 3, day_offset=1)
+    store.reservations.add_reservation(reservation("20:30"), capacity=40, idempotency=None,
+                                       quotas=[tomorrow])  # fmt: skip
+
+
+def test_a_full_slot_refuses_without_counting(store: Stores) -> None:
+    email = quota("email", "ada@example.com", 1)
+    store.reservations.add_reservation(reservation("19:00", 8), capacity=8, idempotency=None)
+    with pytest.raises(SlotFull):
+        store.reservations.add_reservation(
+            reservation("19:30"), capacity=8, idempotency=None, quotas=[email]
+        )
+    store.reservations.add_reservation(reservation("21:00"), capacity=8, idempotency=None,
+                                       quotas=[email])  # fmt: skip

@@ -7,6 +7,7 @@ Every write that can race is conditional.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -23,18 +24,25 @@ from chalicelib.adapters.layout import (
     ENTITY,
     IDEMPOTENCY_KEY,
     OCCUPANCY,
+    REQUEST_QUOTA,
     RESERVATION,
     cell_from_sk,
     cell_sk,
     day_pk,
     idempotency_key_sk,
+    request_quota_key,
     reservation_sk,
     restaurant_pk,
 )
 from chalicelib.domain.booking_rules import occupied_cells
 from chalicelib.domain.errors import ConcurrentUpdate, SlotFull
 from chalicelib.domain.reservations import Reservation
-from chalicelib.services.ports import IdempotencyKeyTaken, IdempotencyRecord
+from chalicelib.services.ports import (
+    IdempotencyKeyTaken,
+    IdempotencyRecord,
+    QuotaExceeded,
+    RequestQuota,
+)
 
 
 def reservation_item(reservation: Reservation) -> dict[str, Any]:
@@ -60,7 +68,12 @@ class DynamoReservations(TableStore):
     """`services.ports.ReservationStore` on the table."""
 
     def add_reservation(
-        self, reservation: Reservation, *, capacity: int, idempotency: IdempotencyRecord | None
+        self,
+        reservation: Reservation,
+        *,
+        capacity: int,
+        idempotency: IdempotencyRecord | None,
+        quotas: Sequence[RequestQuota] = (),
     ) -> None:
         cells = occupied_cells(reservation.starts_at, reservation.dining_minutes)
         pk = restaurant_pk(reservation.restaurant_id)
@@ -92,14 +105,20 @@ class DynamoReservations(TableStore):
             }
             for cell in cells
         ]
+        writes += [{"Update": self._quota_update(quota)} for quota in quotas]
         if idempotency is not None:
             writes.append({"Put": self._idempotency_put(idempotency)})
         reasons = self._table.transact(writes)
         if reasons is None:
             return
-        if idempotency is not None and reasons[-1] == "ConditionalCheckFailed":
+        failed = [code == "ConditionalCheckFailed" for code in reasons]
+        if idempotency is not None and failed[-1]:
             raise IdempotencyKeyTaken()
-        if any(code == "ConditionalCheckFailed" for code in reasons[1 : 1 + len(cells)]):
+        quota_failed = failed[1 + len(cells) : 1 + len(cells) + len(quotas)]
+        for quota, refused in zip(quotas, quota_failed, strict=True):
+            if refused:
+                raise QuotaExceeded(quota.kind)
+        if any(failed[1 : 1 + len(cells)]):
             raise SlotFull(reservation.party_size, reservation.starts_at)
         raise ConcurrentUpdate("the reservation could not be stored; retry", field=None)
 
@@ -159,6 +178,25 @@ class DynamoReservations(TableStore):
             ),
         )
         return {cell_from_sk(item["SK"]["S"]): int(item["covers"]["N"]) for item in items}
+
+    def _quota_update(self, quota: RequestQuota) -> dict[str, Any]:
+        """Count one request, unless the day's count is at the limit already."""
+        key = request_quota_key(quota.restaurant_id, quota.kind, quota.subject_digest, quota.day)
+        return {
+            "TableName": self._table.name,
+            "Key": to_item(key),
+            "UpdateExpression": "SET #entity = :entity, expires_at = :expires ADD #count :one",
+            "ConditionExpression": "attribute_not_exists(#count) OR #count < :limit",
+            "ExpressionAttributeNames": {"#entity": ENTITY, "#count": "count"},
+            "ExpressionAttributeValues": to_item(
+                {
+                    ":entity": REQUEST_QUOTA,
+                    ":expires": int(quota.expires_at.timestamp()),
+                    ":one": 1,
+                    ":limit": quota.limit,
+                }
+            ),
+        }
 
     def _idempotency_put(self, record: IdempotencyRecord) -> dict[str, Any]:
         return {
