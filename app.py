@@ -10,7 +10,15 @@ import uuid
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from chalice.app import Chalice, CloudWatchEvent, DynamoDBEvent, Request, Response, SQSEvent
+from chalice.app import (
+    Chalice,
+    CloudWatchEvent,
+    DynamoDBEvent,
+    Rate,
+    Request,
+    Response,
+    SQSEvent,
+)
 
 from chalicelib.domain.reservations import DeclineReservation, RequestReservation
 from chalicelib.domain.restaurants import NewRestaurant, RestaurantSettings
@@ -35,6 +43,7 @@ from chalicelib.wiring import bootstrap
 from chalicelib.wiring.config import local_server_problem, refuse_to_serve
 from chalicelib.wiring.event_sources import (
     DAILY_SUMMARY,
+    EXPIRY_SCHEDULE_MINUTES,
     GUEST_NOTIFICATIONS,
     RESERVATION_STREAM,
     STAFF_NOTIFICATIONS,
@@ -384,8 +393,8 @@ def publish_reservation_events(event: DynamoDBEvent) -> dict[str, Any]:
     maximum_batching_window_in_seconds=STAFF_NOTIFICATIONS.batching_window_seconds,
 )
 def notify_staff(event: SQSEvent) -> dict[str, Any]:
-    """Requested, or cancelled by the guest (via the staff queue) -> one email to the
-    restaurant's staff."""
+    """Requested, cancelled by the guest, or declined unanswered (via the staff queue) -> one
+    email to the restaurant's staff."""
     response: dict[str, Any] = bootstrap.wiring().staff_notification_batch(
         event.to_dict(), event.context
     )
@@ -407,3 +416,18 @@ def update_daily_summary(event: CloudWatchEvent) -> dict[str, bool]:
     envelope = event.to_dict()
     summaries = bootstrap.wiring().daily_summaries
     return {"applied": summaries.apply(event_from_bus(envelope), envelope.get("time"))}
+
+
+@app.schedule(Rate(EXPIRY_SCHEDULE_MINUTES, unit=Rate.MINUTES))
+def expire_unanswered_requests(event: CloudWatchEvent) -> dict[str, int | float]:
+    """Requests still PENDING at their answer deadline -> declined "no answer in time" (the
+    stream then tells the guest and staff, and the covers are released)."""
+    run = bootstrap.wiring().unanswered_requests.expire()
+    if run.expired or run.skipped:
+        logger.info(
+            "unanswered requests declined",
+            expired=run.expired,
+            skipped=run.skipped,
+            max_lateness_seconds=run.max_lateness_seconds,
+        )
+    return run.view()

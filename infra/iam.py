@@ -31,6 +31,7 @@ FUNCTIONS = (
     "notify_staff",
     "notify_guest",
     "update_daily_summary",
+    "expire_unanswered_requests",
 )
 
 
@@ -142,6 +143,15 @@ def policy(stage: str, function: str) -> dict[str, Any]:
             # Each event's "event on the bus" step on its reservation's timeline.
             _allow("Timeline", ["dynamodb:BatchWriteItem"], [arn["table"]]),
             _allow("FailedEvents", ["sqs:SendMessage"], [arn["events_dlq"]]),
+        ],
+        "expire_unanswered_requests": [
+            # The unanswered index (Query), the reservation re-read (GetItem) and its decline:
+            # a conditional PutItem, in a transaction with the covers' UpdateItems.
+            _allow(
+                "Reservations",
+                ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+                [arn["table"], arn["index"]],
+            ),
         ],
     }
     return {"Version": "2012-10-17", "Statement": [*statements[function], logs]}

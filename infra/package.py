@@ -29,6 +29,7 @@ import yaml
 
 from chalicelib.wiring.event_sources import (
     DAILY_SUMMARY,
+    EXPIRY_HANDLER,
     GUEST_NOTIFICATIONS,
     RESERVATION_STREAM,
     STAFF_NOTIFICATIONS,
@@ -153,6 +154,8 @@ def function_overrides(stage: str) -> dict[str, Any]:
         },
         logical_id(GUEST_NOTIFICATIONS.handler): _subscription(GUEST_NOTIFICATIONS),
         logical_id(DAILY_SUMMARY.handler): _subscription(DAILY_SUMMARY),
+        # The schedule's rule is Chalice's own; only the name the alarms watch is added.
+        logical_id(EXPIRY_HANDLER): {"Properties": {}},
     }
     for function in (STAFF_NOTIFICATIONS.handler, GUEST_NOTIFICATIONS.handler):
         properties = overrides[logical_id(function)]["Properties"]

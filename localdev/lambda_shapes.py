@@ -60,6 +60,23 @@ def eventbridge_event(delivered: dict[str, Any], account: str) -> dict[str, Any]
     return event
 
 
+def scheduled_event(rule_arn: str, account: str, at: datetime) -> dict[str, Any]:
+    """A scheduled rule's event as EventBridge delivers it to its target function."""
+    import uuid
+
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account,
+        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": rule_arn.split(":")[3],
+        "resources": [rule_arn],
+        "detail": {},
+    }
+
+
 class LocalLambdaContext:
     """What handlers may read from Lambda's context object."""
 

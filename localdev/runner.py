@@ -13,6 +13,8 @@ express):
 - on_cw_event: each rule delivers to an internal queue (a rule whose target is a Lambda ARN
   makes the emulator's PutEvents fail), then Lambda's asynchronous invocation: retries, then
   the dead-letter queue.
+- schedule: the handler is invoked with a scheduled rule's event every period (the first a
+  period after start, as a new rule's), asynchronously (a failed run is retried by the next).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from localdev.console import Console
 from localdev.lambda_shapes import (
     LocalLambdaContext,
     eventbridge_event,
+    scheduled_event,
     sqs_event,
     stream_record_as_lambda,
 )
@@ -416,6 +419,49 @@ class BusSource:
         )
         self._console.bus_event(self.name, "to DLQ", event)
         return False
+
+
+class ScheduledSource:
+    """A schedule handler (`@app.schedule`): invoked every `period_seconds` with the event a
+    scheduled rule sends. A run that raises is reported; the next period runs again."""
+
+    def __init__(
+        self,
+        name: str,
+        handler: Callable[..., Any],
+        period_seconds: float,
+        console: Console,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.name = name
+        self._handler = handler
+        self._period = period_seconds
+        self._console = console
+        self._clock = clock
+        self._rule_arn = f"arn:aws:events:local:{ACCOUNT}:rule/local-{name}"
+        self._next = clock() + period_seconds
+
+    def poll(self) -> bool:
+        if self._clock() < self._next:
+            return False
+        self._next += self._period
+        event = scheduled_event(self._rule_arn, ACCOUNT, datetime.now(UTC))
+        try:
+            result = self._handler(event, LocalLambdaContext(self.name))
+        except Exception as failure:
+            self._console.handler(self.name, "failed", f"scheduled run: {failure!r}")
+            return True
+        if isinstance(result, dict) and any(result.values()):  # quiet when it did nothing
+            self._console.handler(self.name, "ok", f"scheduled run: {json.dumps(result)}")
+        return True
+
+
+def rate_seconds(expression: Any) -> float:
+    """The period of a Chalice `Rate` or of its text, "rate(5 minutes)"."""
+    text = expression if isinstance(expression, str) else expression.to_string()
+    value, unit = text.removeprefix("rate(").removesuffix(")").split()
+    seconds = {"minute": 60, "hour": 3600, "day": 86400}[unit.rstrip("s")]
+    return int(value) * seconds
 
 
 class Runner:

@@ -14,7 +14,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
 
-from chalice.app import CloudWatchEventConfig, DynamoDBEventConfig, SQSEventConfig
+from chalice.app import (
+    CloudWatchEventConfig,
+    DynamoDBEventConfig,
+    ScheduledEventConfig,
+    SQSEventConfig,
+)
 
 from localdev.console import AppWords, Console, watch_put_events
 from localdev.faults import HANDLER, FaultInjector, format_faults, parse_faults
@@ -25,8 +30,10 @@ from localdev.runner import (
     OnFailure,
     QueueSource,
     Runner,
+    ScheduledSource,
     StreamSettings,
     StreamSource,
+    rate_seconds,
 )
 
 # The app's clients that LOCAL_FAULTS can reach (named as boto3 names them).
@@ -143,6 +150,9 @@ class LocalRuntime:
             )
         if isinstance(config, CloudWatchEventConfig):
             return self._subscription(config, handler, sqs)
+        if isinstance(config, ScheduledEventConfig):
+            period = rate_seconds(config.schedule_expression)
+            return ScheduledSource(config.name, handler, period, self._console)
         raise ValueError(f"the local runtime cannot run {type(config).__name__} handlers yet")
 
     def _stream(self, config: DynamoDBEventConfig, handler: Any, sqs: Any) -> StreamSource:

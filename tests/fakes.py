@@ -115,6 +115,10 @@ class InMemoryReservations:
     ) -> dict[datetime, int]:
         return {c: n for c, n in self.covers[restaurant_id].items() if start <= c < end}
 
+    def unanswered_by(self, now: datetime, limit: int) -> list[Reservation]:
+        found = [r for r in self.stored.values() if r.unanswered_at(now)]
+        return sorted(found, key=lambda r: (r.answer_by, r.restaurant_id, r.id))[:limit]
+
     def get_idempotency(self, restaurant_id: str, key_digest: str) -> IdempotencyRecord | None:
         return self.idempotency.get((restaurant_id, key_digest))
 

@@ -9,7 +9,7 @@ import email.policy
 import json
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from email.message import EmailMessage, Message
 from types import ModuleType
 from typing import Any
@@ -21,6 +21,7 @@ from localdev.aws_emulation import ACCOUNT
 from localdev.lambda_shapes import (
     LocalLambdaContext,
     eventbridge_event,
+    scheduled_event,
     sqs_event,
     stream_record_as_lambda,
 )
@@ -147,6 +148,16 @@ class Pipeline:
                 handler = getattr(self.app, source.name)
                 results.append(handler(event, LocalLambdaContext(source.name)))
         return results
+
+    # -- the schedule ------------------------------------------------------------------------
+
+    def run_expiry(self) -> dict[str, Any]:
+        """One scheduled run of expire_unanswered_requests, as its rule invokes it."""
+        rule = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/expire-unanswered-requests"
+        event = scheduled_event(rule, ACCOUNT, datetime.now(UTC))
+        context = LocalLambdaContext("expire_unanswered_requests")
+        response: dict[str, Any] = self.app.expire_unanswered_requests(event, context)
+        return response
 
     # -- everything -------------------------------------------------------------------------
 

@@ -14,6 +14,10 @@ PK, SK = "PK", "SK"
 ENTITY = "entity"
 # The day index (infra/resources.yaml): a restaurant's reservations of one local date by time.
 DAY_INDEX, DAY_PK, DAY_SK = "GSI1", "GSI1PK", "GSI1SK"
+# The unanswered index (sparse): only PENDING reservations carry its keys, every one in one
+# partition, sorted by answer deadline then restaurant and id.
+UNANSWERED_INDEX, UNANSWERED_PK, UNANSWERED_SK = "GSI2", "GSI2PK", "GSI2SK"
+UNANSWERED = "UNANSWERED"
 
 # What `entity` says an item is. Only reservations (and sign-in requests) become events.
 RESERVATION = "reservation"

@@ -49,6 +49,8 @@ class ReservationState(BaseModel):
     version: int | None = None  # the reservation's version after the change
     language: str | None = None  # the guest's email language, None: the restaurant's
     cancelled_by: str | None = None  # "guest" or "staff", on a cancellation
+    declined_by: str | None = None  # "staff" or "deadline" (no answer in time), on a decline
+    answer_by: str | None = None  # when an unanswered request is declined (UTC)
 
 
 class ReservationImage(ReservationState):

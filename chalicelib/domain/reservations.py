@@ -29,6 +29,17 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 # Statuses whose covers count against capacity.
 HOLDS_COVERS = frozenset({Status.PENDING, Status.ACCEPTED})
 
+# Who declined a request (`Reservation.declined_by`): staff, or its answer deadline passing.
+DECLINED_BY_STAFF = "staff"
+DECLINED_BY_DEADLINE = "deadline"
+NO_ANSWER_REASON = "no answer in time"
+
+
+def answer_deadline(requested_at: datetime, starts_at: datetime, hours: int) -> datetime:
+    """When staff must have answered a request (UTC): `hours` after it was made, and never
+    later than its seating (a request made late for an early seating expires at the seating)."""
+    return min(requested_at + timedelta(hours=hours), starts_at).astimezone(UTC)
+
 
 class Guest(BaseModel):
     # A NewGuest stored in a Reservation becomes a plain Guest (compares equal once read back).
@@ -120,7 +131,10 @@ class Reservation(BaseModel):
     updated_at: datetime
     version: int = 1
     decline_reason: str | None = None
+    declined_by: str | None = None  # DECLINED_BY_STAFF or DECLINED_BY_DEADLINE, on a decline
     cancelled_by: str | None = None
+    # While PENDING: when it is declined unanswered (None: requested before deadlines existed).
+    answer_by: datetime | None = None
     manage_token_hash: str
     correlation_id: str | None = None  # of the request that made this version
     language: Language | None = None  # of the guest's emails (None: the restaurant's locale)
@@ -132,6 +146,12 @@ class Reservation(BaseModel):
     @property
     def local_date(self) -> date:
         return self.starts_at.date()
+
+    def unanswered_at(self, now: datetime) -> bool:
+        """Still PENDING once its answer deadline has come."""
+        return (
+            self.status is Status.PENDING and self.answer_by is not None and self.answer_by <= now
+        )
 
     @property
     def holds_covers(self) -> bool:
@@ -147,6 +167,7 @@ class Reservation(BaseModel):
         *,
         now: datetime,
         decline_reason: str | None = None,
+        declined_by: str | None = None,
         cancelled_by: str | None = None,
         correlation_id: str | None = None,
     ) -> Reservation:
@@ -159,6 +180,7 @@ class Reservation(BaseModel):
                 "updated_at": now,
                 "version": self.version + 1,
                 "decline_reason": decline_reason,
+                "declined_by": declined_by,
                 "cancelled_by": cancelled_by,
                 "correlation_id": correlation_id,
             }

@@ -95,6 +95,9 @@ class RestaurantSettings(BaseModel):
     max_party_size: Annotated[int, Field(strict=True, ge=1)] = 8
     min_lead_minutes: Annotated[int, Field(strict=True, ge=0, le=30 * 24 * 60)] = 60
     max_days_ahead: Annotated[int, Field(strict=True, ge=1, le=365)] = 60
+    # Staff answer a request within this many hours (and before its seating), or it is
+    # declined with "no answer in time".
+    response_deadline_hours: Annotated[int, Field(strict=True, ge=1, le=168)] = 24
     # What every email names, and what the guest's calendar invite shows as the place.
     address: Annotated[str | None, Field(min_length=1, max_length=200)] = None
     phone: str | None = None

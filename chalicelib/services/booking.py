@@ -27,7 +27,13 @@ from chalicelib.domain.errors import (
     TooManyRequests,
 )
 from chalicelib.domain.ids import is_id, new_id
-from chalicelib.domain.reservations import RequestReservation, Reservation, Status
+from chalicelib.domain.reservations import (
+    DECLINED_BY_STAFF,
+    RequestReservation,
+    Reservation,
+    Status,
+    answer_deadline,
+)
 from chalicelib.domain.restaurants import NewRestaurant, Restaurant, RestaurantSettings, is_slug
 from chalicelib.domain.tokens import ManageTokens, digest, new_staff_token
 from chalicelib.services import correlation
@@ -281,7 +287,13 @@ class ReservationDesk:
         return self._move(restaurant_id, reservation_id, Status.ACCEPTED)
 
     def decline(self, restaurant_id: str, reservation_id: str, reason: str | None) -> Reservation:
-        return self._move(restaurant_id, reservation_id, Status.DECLINED, decline_reason=reason)
+        return self._move(
+            restaurant_id,
+            reservation_id,
+            Status.DECLINED,
+            decline_reason=reason,
+            declined_by=DECLINED_BY_STAFF,
+        )
 
     def today(self, restaurant_id: str) -> date:
         """The date now at the restaurant."""
@@ -326,6 +338,7 @@ class ReservationDesk:
             updated_at=now,
             version=1,
             correlation_id=correlation.current(),
+            answer_by=answer_deadline(now, starts_at, restaurant.response_deadline_hours),
             manage_token_hash=digest(self._tokens.for_reservation(restaurant.id, reservation_id)),
         )
 
@@ -400,6 +413,7 @@ class ReservationDesk:
         *,
         check: Callable[[Reservation], None] | None = None,
         decline_reason: str | None = None,
+        declined_by: str | None = None,
         cancelled_by: str | None = None,
     ) -> Reservation:
         # Optimistic concurrency: re-read and re-decide when another writer got in first.
@@ -411,6 +425,7 @@ class ReservationDesk:
                 status,
                 now=self._clock(),
                 decline_reason=decline_reason,
+                declined_by=declined_by,
                 cancelled_by=cancelled_by,
                 correlation_id=correlation.current(),
             )

@@ -49,6 +49,14 @@ WORDING: dict[Language, dict[str, str]] = {
         "guest_cancelled_intro": (
             "{guest} cancelled their reservation for {party} on {when}. The table is free again."
         ),
+        # Staff: a request nobody answered by its deadline was declined.
+        "expired_subject": "Not answered in time: {guest}, {party}, {date} {time}",
+        "expired_title": "A request at {restaurant} expired unanswered",
+        "expired_intro": (
+            "Nobody answered {guest}'s request for {party} on {when} by {deadline}, so it was "
+            "declined. The guest has been told; the table is free again."
+        ),
+        "no_answer_reason": "no answer in time",
         # Guests.
         "received_subject": "Request received: your table at {restaurant}, {date} {time}",
         "received_intro": (
@@ -118,6 +126,14 @@ WORDING: dict[Language, dict[str, str]] = {
         "guest_cancelled_intro": (
             "{guest} a annulé sa réservation pour {party} du {when}. La table est de nouveau libre."
         ),
+        "expired_subject": "Sans réponse à temps : {guest}, {party}, {date} {time}",
+        "expired_title": "Une demande chez {restaurant} a expiré sans réponse",
+        "expired_intro": (
+            "Personne n'a répondu à la demande de {guest} pour {party} le {when} avant "
+            "{deadline} : elle a été refusée. Le client est prévenu ; la table est de "
+            "nouveau libre."
+        ),
+        "no_answer_reason": "pas de réponse à temps",
         "received_subject": "Demande reçue\u00a0: votre table chez {restaurant}, {date} {time}",
         "received_intro": (
             "Merci, {guest}\u00a0: {restaurant} a bien reçu votre demande de table pour {party} "

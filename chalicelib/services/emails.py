@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.contact import LANGUAGES, Language
 from chalicelib.domain.events import BusinessEvent, ReservationState, StaffSignInRequested
-from chalicelib.domain.reservations import Status
+from chalicelib.domain.reservations import DECLINED_BY_DEADLINE, Status
 from chalicelib.domain.restaurants import Restaurant
 from chalicelib.services import invites
 from chalicelib.services.email_wording import words
@@ -124,6 +124,25 @@ def staff_cancellation_email(
     return _staff_email(event, restaurant, subject, title, blocks)
 
 
+def staff_expiry_email(
+    event: BusinessEvent, restaurant: Restaurant, answer_by: str, day_view_url: str
+) -> Email:
+    """A request nobody answered by `answer_by` (its deadline, ISO 8601) was declined."""
+    state, language = event.reservation, restaurant.locale
+    w, moment = words(language), _moment(state.starts_at, restaurant, language)
+    deadline = _moment(answer_by, restaurant, language)
+    party = _party(state.party_size, w)
+    subject = w["expired_subject"].format(
+        guest=state.guest.name, party=party, date=moment.short_date, time=moment.time
+    )
+    intro = w["expired_intro"].format(
+        guest=state.guest.name, party=party, when=moment.when(w), deadline=deadline.when(w)
+    )
+    blocks: list[Block] = [intro, _guest_contact(state, w), Link(w["day_view"], day_view_url)]
+    title = w["expired_title"].format(restaurant=restaurant.name)
+    return _staff_email(event, restaurant, subject, title, blocks)
+
+
 def staff_sign_in_email(
     event: StaffSignInRequested, restaurant: Restaurant, sign_in_url: str, minutes: int
 ) -> Email:
@@ -204,8 +223,12 @@ def guest_email(event: BusinessEvent, restaurant: Restaurant, manage_url: str) -
     elif state.status is Status.DECLINED:
         subject = w["declined_subject"].format(**dated)
         intro = w["declined_intro"].format(**names, when=moment.when(w))
-        if state.decline_reason:
-            intro += " " + w["declined_reason"].format(reason=state.decline_reason)
+        reason = (
+            w["no_answer_reason"] if state.declined_by == DECLINED_BY_DEADLINE
+            else state.decline_reason
+        )  # fmt: skip
+        if reason:
+            intro += " " + w["declined_reason"].format(reason=reason)
         blocks = [intro, w["declined_again"]]
     else:
         subject = w["cancelled_subject"].format(**dated)

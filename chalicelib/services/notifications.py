@@ -12,10 +12,11 @@ from chalicelib.domain.events import (
     BusinessEvent,
     Event,
     ReservationCancelled,
+    ReservationDeclined,
     ReservationRequested,
     StaffSignInRequested,
 )
-from chalicelib.domain.reservations import HOLDS_COVERS
+from chalicelib.domain.reservations import DECLINED_BY_DEADLINE, HOLDS_COVERS
 from chalicelib.domain.tokens import ManageTokens
 from chalicelib.services.booking import find_restaurant
 from chalicelib.services.emails import (
@@ -23,6 +24,7 @@ from chalicelib.services.emails import (
     guest_email,
     local_day,
     staff_cancellation_email,
+    staff_expiry_email,
     staff_request_email,
     staff_sign_in_email,
 )
@@ -53,15 +55,17 @@ class StaffNotifier:
 
     def notify(self, event: Event) -> dict[str, str]:
         """One email to every staff address of the restaurant: a new request (with its Accept
-        and Decline links), or a guest's cancellation; or a sign-in link to the one address
-        it was asked for. A staff cancellation sends nothing (staff did it): the answer is
-        then empty."""
+        and Decline links), a guest's cancellation, or a request declined because nobody
+        answered it in time; or a sign-in link to the one address it was asked for. A staff
+        cancellation or decline sends nothing (staff did it): the answer is then empty."""
         if isinstance(event, StaffSignInRequested):
             return self._sign_in_link(event)
         state = event.reservation
         if isinstance(event, ReservationCancelled) and state.cancelled_by != "guest":
             return {}
-        if not isinstance(event, ReservationRequested | ReservationCancelled):
+        if isinstance(event, ReservationDeclined) and state.declined_by != DECLINED_BY_DEADLINE:
+            return {}
+        if not isinstance(event, ReservationRequested | ReservationCancelled | ReservationDeclined):
             raise ValueError(f"staff are not notified of {event.detail_type}")
         restaurant = find_restaurant(self._restaurants, state.restaurant_id)
         staff = tuple(str(address) for address in restaurant.staff_emails)
@@ -70,6 +74,9 @@ class StaffNotifier:
         )
         if isinstance(event, ReservationCancelled):
             email = staff_cancellation_email(event, restaurant, day_view)
+        elif isinstance(event, ReservationDeclined):
+            answer_by = state.answer_by or state.starts_at
+            email = staff_expiry_email(event, restaurant, answer_by, day_view)
         else:
             accept, decline = self._links.answers(
                 state.restaurant_id, state.id, datetime.fromisoformat(state.starts_at)

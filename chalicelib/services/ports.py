@@ -106,6 +106,10 @@ class ReservationStore(Protocol):
     def reservations_on(self, restaurant_id: str, day: date) -> list[Reservation]:
         """Reservations whose local date is `day`, sorted by start time."""
 
+    def unanswered_by(self, now: datetime, limit: int) -> list[Reservation]:
+        """Up to `limit` PENDING reservations, of every restaurant, whose `answer_by` is at or
+        before `now`, earliest deadline first (possibly a little stale: re-read to decide)."""
+
     def covers_held(
         self, restaurant_id: str, start: datetime, end: datetime
     ) -> dict[datetime, int]:

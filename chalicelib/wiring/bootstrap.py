@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.metrics import EmfMetrics
     from chalicelib.adapters.publisher import StreamRelay
     from chalicelib.domain.events import BusinessEvent, Event
+    from chalicelib.services.expiry import UnansweredRequests
     from chalicelib.services.notifications import DailySummaries
     from chalicelib.services.staff_sessions import StaffSessions
     from chalicelib.services.timeline import Timelines
@@ -102,6 +103,12 @@ class Wiring:
             self.stores.reservations,
             ManageTokens(self.secrets.signing_key),
         )
+
+    @cached_property
+    def unanswered_requests(self) -> UnansweredRequests:
+        from chalicelib.services.expiry import UnansweredRequests
+
+        return UnansweredRequests(self.stores.reservations)
 
     @cached_property
     def timelines(self) -> Timelines:

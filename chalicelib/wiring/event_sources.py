@@ -152,9 +152,20 @@ STAFF_NOTIFICATIONS = QueueMapping(
     # their SES rate with StaffSending below. The local runtime runs this value.
     maximum_concurrency=2,
     rule="StaffNotificationRule",
-    # Requests, and cancellations (staff hear of a guest's; their own send nothing).
-    detail_types=("ReservationRequested", "ReservationCancelled", "StaffSignInRequested"),
+    # Requests, cancellations (staff hear of a guest's; their own send nothing) and declines
+    # (staff hear of one the answer deadline made; their own send nothing).
+    detail_types=(
+        "ReservationRequested",
+        "ReservationCancelled",
+        "ReservationDeclined",
+        "StaffSignInRequested",
+    ),
 )
+
+# Unanswered requests are declined by a scheduled function (app.expire_unanswered_requests)
+# this often: a request is declined at most a period (plus the run) after its deadline.
+EXPIRY_SCHEDULE_MINUTES = 1
+EXPIRY_HANDLER = "expire_unanswered_requests"
 
 # Each function's timeout, the one source for `chalice deploy` and `chalice package` alike
 # (written into .chalice/config.json as `lambda_timeout` by `python -m infra.iam`; Chalice's
@@ -166,6 +177,8 @@ FUNCTION_TIMEOUT_SECONDS: dict[str, int] = {
     STAFF_NOTIFICATIONS.handler: 30,
     "notify_guest": 30,
     "update_daily_summary": 30,
+    # Up to MAX_EXPIRIES_PER_RUN conditional writes; the next run (a minute on) takes the rest.
+    EXPIRY_HANDLER: 60,
 }
 VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT = 6
 
@@ -184,6 +197,8 @@ FUNCTION_MEMORY_MB: dict[str, int] = {
     "notify_guest": 1024,
     # Nobody waits on the day's totals.
     "update_daily_summary": 256,
+    # A query and a write per overdue request, once a minute: nobody waits on it.
+    EXPIRY_HANDLER: 256,
 }
 # Graviton: Chalice 1.34 builds the zip with aarch64 wheels (pydantic-core) and sets
 # Architectures on both paths (create/update_function_code, and the SAM template).

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from chalice.app import CloudWatchEventConfig, DynamoDBEventConfig, SQSEventConfig
+from chalice.app import (
+    CloudWatchEventConfig,
+    DynamoDBEventConfig,
+    Rate,
+    ScheduledEventConfig,
+    SQSEventConfig,
+)
 
 from chalicelib.adapters.stream import is_reservation_change
 from chalicelib.wiring.event_sources import (
     DAILY_SUMMARY,
+    EXPIRY_HANDLER,
+    EXPIRY_SCHEDULE_MINUTES,
     GUEST_NOTIFICATIONS,
     RESERVATION_CHANGES_PATTERN,
     RESERVATION_STREAM,
@@ -25,7 +33,13 @@ def test_every_handler_is_declared_with_the_settings_of_its_mapping() -> None:
         STAFF_NOTIFICATIONS.handler,
         GUEST_NOTIFICATIONS.handler,
         DAILY_SUMMARY.handler,
+        EXPIRY_HANDLER,
     }
+    schedule = sources[EXPIRY_HANDLER]
+    assert isinstance(schedule, ScheduledEventConfig)
+    rate = schedule.schedule_expression
+    assert isinstance(rate, Rate)
+    assert (rate.value, rate.unit) == (EXPIRY_SCHEDULE_MINUTES, Rate.MINUTES)
     stream = sources[RESERVATION_STREAM.handler]
     assert isinstance(stream, DynamoDBEventConfig)
     assert stream.batch_size == RESERVATION_STREAM.batch_size
@@ -62,5 +76,6 @@ def test_the_staff_queues_rule_routes_what_the_staff_notifier_handles() -> None:
     assert STAFF_NOTIFICATIONS.rule_pattern["detail-type"] == [
         "ReservationRequested",
         "ReservationCancelled",
+        "ReservationDeclined",
         "StaffSignInRequested",
     ]

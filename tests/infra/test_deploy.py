@@ -51,7 +51,7 @@ def stack(aws: Any) -> dict[str, str]:
 def test_the_resources_stack_deploys_and_redeploys(aws: Any, stack: dict[str, str]) -> None:
     table = aws.client("dynamodb").describe_table(TableName=stack["TableName"])["Table"]
     assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
-    assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["GSI1"]
+    assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["GSI1", "GSI2"]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     sqs = aws.client("sqs")
     url = sqs.get_queue_url(QueueName=stack["StaffNotificationQueueName"])["QueueUrl"]

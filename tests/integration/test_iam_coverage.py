@@ -7,10 +7,12 @@ import contextvars
 import fnmatch
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from chalicelib.services.expiry import UnansweredRequests
 from chalicelib.wiring import bootstrap
 from chalicelib.wiring.event_sources import FUNCTION_TIMEOUT_SECONDS
 from infra.iam import FUNCTIONS, STAGES, policy, policy_file, rendered
@@ -113,15 +115,21 @@ def test_every_call_in_the_whole_flow_is_allowed_by_its_functions_policy(
     bootstrap.wiring().session.events.register("before-parameter-build", keep)
     bootstrap.wiring().session.events.register("before-call", record)
     for name in ("publish_reservation_events", "notify_staff", "notify_guest",
-                 "update_daily_summary"):  # fmt: skip
+                 "update_daily_summary", "expire_unanswered_requests"):  # fmt: skip
         handler = getattr(flow.pipeline.app, name)
         monkeypatch.setattr(flow.pipeline.app, name, as_acting(name, handler))
 
-    ids = book_many(flow, 3)
+    ids = book_many(flow, 4)
     flow.pipeline.drain()
     flow.api.call("POST", f"{RES}/{ids[0]}/accept", None, flow.staff)
     flow.api.call("POST", f"{RES}/{ids[1]}/decline", {"reason": "full"}, flow.staff)
     flow.api.call("POST", f"{RES}/{ids[2]}/cancel", None, flow.staff)
+    # The fourth is left unanswered: a run a week on declines it (the decline's transaction).
+    wiring = bootstrap.wiring()
+    wiring.__dict__["unanswered_requests"] = UnansweredRequests(
+        wiring.stores.reservations, lambda: datetime.now(UTC) + timedelta(days=8)
+    )
+    assert flow.pipeline.run_expiry()["expired"] == 1
     flow.pipeline.drain()
     flow.summary()
 

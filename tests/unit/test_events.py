@@ -95,7 +95,8 @@ def test_the_detail_has_exactly_the_contracts_fields() -> None:
     top = {"event_id", "schema_version", "occurred_at", "previous_status", "reservation",
            "correlation_id"}  # fmt: skip
     state = {"id", "restaurant_id", "status", "party_size", "starts_at", "guest", "notes",
-             "decline_reason", "ends_at", "version", "language", "cancelled_by"}  # fmt: skip
+             "decline_reason", "ends_at", "version", "language", "cancelled_by",
+             "declined_by", "answer_by"}  # fmt: skip
     assert set(detail) == top
     assert set(detail["reservation"]) == state
     assert set(detail["reservation"]["guest"]) == {"name", "email", "phone"}

@@ -26,6 +26,10 @@ from chalicelib.adapters.layout import (
     OCCUPANCY,
     REQUEST_QUOTA,
     RESERVATION,
+    UNANSWERED,
+    UNANSWERED_INDEX,
+    UNANSWERED_PK,
+    UNANSWERED_SK,
     cell_from_sk,
     cell_sk,
     day_pk,
@@ -36,7 +40,7 @@ from chalicelib.adapters.layout import (
 )
 from chalicelib.domain.booking_rules import occupied_cells
 from chalicelib.domain.errors import ConcurrentUpdate, SlotFull
-from chalicelib.domain.reservations import Reservation
+from chalicelib.domain.reservations import Reservation, Status
 from chalicelib.services.ports import (
     IdempotencyKeyTaken,
     IdempotencyRecord,
@@ -47,6 +51,8 @@ from chalicelib.services.ports import (
 
 def reservation_item(reservation: Reservation) -> dict[str, Any]:
     body = reservation.model_dump(mode="json")
+    if reservation.answer_by is not None:
+        body["answer_by"] = utc_text(reservation.answer_by)
     return to_item(
         {
             **body,
@@ -56,8 +62,26 @@ def reservation_item(reservation: Reservation) -> dict[str, Any]:
             DAY_SK: f"{utc_text(reservation.starts_at)}#{reservation.id}",
             ENTITY: RESERVATION,
             "starts_at_utc": utc_text(reservation.starts_at),
+            **_unanswered_keys(reservation),
         }
     )
+
+
+def _unanswered_keys(reservation: Reservation) -> dict[str, str]:
+    """In the unanswered index while PENDING only: an answer (a whole-item put without these
+    keys) takes it out, so the index holds just the requests still waiting."""
+    if reservation.status is not Status.PENDING or reservation.answer_by is None:
+        return {}
+    return {
+        UNANSWERED_PK: UNANSWERED,
+        UNANSWERED_SK: f"{_sortable(reservation.answer_by)}#{reservation.restaurant_id}"
+        f"#{reservation.id}",
+    }
+
+
+def _sortable(moment: datetime) -> str:
+    """Fixed-width UTC text: sorts as time does."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def reservation_from_item(item: dict[str, Any]) -> Reservation:
@@ -163,6 +187,17 @@ class DynamoReservations(TableStore):
             ExpressionAttributeValues={":pk": {"S": day_pk(restaurant_id, day)}},
         )
         return [reservation_from_item(item) for item in items]
+
+    def unanswered_by(self, now: datetime, limit: int) -> list[Reservation]:
+        # "~" sorts after any "#restaurant#id" suffix of a deadline at `now` exactly.
+        response = self._table.client.query(
+            TableName=self._table.name,
+            IndexName=UNANSWERED_INDEX,
+            KeyConditionExpression=f"{UNANSWERED_PK} = :pk AND {UNANSWERED_SK} <= :until",
+            ExpressionAttributeValues=to_item({":pk": UNANSWERED, ":until": _sortable(now) + "~"}),
+            Limit=limit,
+        )
+        return [reservation_from_item(item) for item in response.get("Items", [])]
 
     def covers_held(
         self, restaurant_id: str, start: datetime, end: datetime
