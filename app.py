@@ -46,6 +46,7 @@ from chalicelib.wiring.event_sources import (
     EXPIRY_SCHEDULE_MINUTES,
     GUEST_NOTIFICATIONS,
     RESERVATION_STREAM,
+    RETENTION_SCHEDULE_HOURS,
     STAFF_NOTIFICATIONS,
 )
 
@@ -220,6 +221,15 @@ def cancel_reservation(restaurant_id: str, reservation_id: str) -> dict[str, Any
     return desk.cancel(restaurant_id, reservation_id, by=api.principal.actor).public()
 
 
+@app.route(RESERVATION + "/guest", methods=["DELETE"])
+@api.guard(Access.GUEST_OR_STAFF)
+def remove_guest_details(restaurant_id: str, reservation_id: str) -> dict[str, Any]:
+    """The guest's name, email, phone and notes removed, once the reservation is over (after
+    its seating, or cancelled or declined); the counts stay. Done already: the same answer."""
+    details = bootstrap.wiring().guest_details
+    return details.remove(restaurant_id, reservation_id, by=api.principal.actor).public()
+
+
 @app.route(RESERVATION + "/accept", methods=["POST"])
 @api.guard(Access.STAFF)
 def accept_reservation(restaurant_id: str, reservation_id: str) -> dict[str, Any]:
@@ -273,20 +283,20 @@ def staff_response(restaurant_id: str, reservation_id: str) -> Response:
 @app.route(routes.MANAGE, methods=["GET"])
 @api.guard(Access.GUEST_OR_STAFF, html=True)
 def manage_page(restaurant_id: str, reservation_id: str) -> Response:
-    pages = GuestManagePages(
-        bootstrap.wiring().reservation_desk, bootstrap.wiring().restaurant_admin
-    )
+    wiring = bootstrap.wiring()
+    pages = GuestManagePages(wiring.reservation_desk, wiring.restaurant_admin, wiring.guest_details)
     step, token = api.query_param(routes.CANCEL_STEP), api.query_param(routes.MANAGE_TOKEN)
     return pages.show(restaurant_id, reservation_id, step=step, token=token)
 
 
 @app.route(routes.MANAGE, methods=["POST"], content_types=FORM)
 @api.guard(Access.GUEST_OR_STAFF, html=True)
-def manage_cancel(restaurant_id: str, reservation_id: str) -> Response:
-    pages = GuestManagePages(
-        bootstrap.wiring().reservation_desk, bootstrap.wiring().restaurant_admin
-    )
-    return pages.cancel(restaurant_id, reservation_id, by=api.principal.actor)
+def manage_answer(restaurant_id: str, reservation_id: str) -> Response:
+    """The manage page's form: cancel, or (once it is over) remove the guest's details."""
+    wiring = bootstrap.wiring()
+    pages = GuestManagePages(wiring.reservation_desk, wiring.restaurant_admin, wiring.guest_details)
+    intent = api.form().get(routes.MANAGE_INTENT)
+    return pages.answer(restaurant_id, reservation_id, intent, by=api.principal.actor)
 
 
 # -- guest pages ----------------------------------------------------------------------------
@@ -427,6 +437,21 @@ def expire_unanswered_requests(event: CloudWatchEvent) -> dict[str, int | float]
         logger.info(
             "unanswered requests declined",
             expired=run.expired,
+            skipped=run.skipped,
+            max_lateness_seconds=run.max_lateness_seconds,
+        )
+    return run.view()
+
+
+@app.schedule(Rate(RETENTION_SCHEDULE_HOURS, unit=Rate.HOURS))
+def remove_old_guest_details(event: CloudWatchEvent) -> dict[str, int | float]:
+    """Reservations seated longer ago than the retention period (GUEST_DATA_RETENTION_DAYS)
+    -> their guest's name, email, phone and notes removed; the counts stay."""
+    run = bootstrap.wiring().guest_details.remove_expired()
+    if run.removed or run.skipped:
+        logger.info(
+            "old guest details removed",
+            removed=run.removed,
             skipped=run.skipped,
             max_lateness_seconds=run.max_lateness_seconds,
         )

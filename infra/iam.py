@@ -32,6 +32,7 @@ FUNCTIONS = (
     "notify_guest",
     "update_daily_summary",
     "expire_unanswered_requests",
+    "remove_old_guest_details",
 )
 
 
@@ -147,6 +148,16 @@ def policy(stage: str, function: str) -> dict[str, Any]:
         "expire_unanswered_requests": [
             # The unanswered index (Query), the reservation re-read (GetItem) and its decline:
             # a conditional PutItem, in a transaction with the covers' UpdateItems.
+            _allow(
+                "Reservations",
+                ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+                [arn["table"], arn["index"]],
+            ),
+        ],
+        "remove_old_guest_details": [
+            # The due index (Query), the reservation re-read (GetItem), its timeline (Query),
+            # the steps' recipients removed (UpdateItem), the reservation put back without its
+            # guest's details (a conditional PutItem).
             _allow(
                 "Reservations",
                 ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],

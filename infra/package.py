@@ -32,6 +32,7 @@ from chalicelib.wiring.event_sources import (
     EXPIRY_HANDLER,
     GUEST_NOTIFICATIONS,
     RESERVATION_STREAM,
+    RETENTION_HANDLER,
     STAFF_NOTIFICATIONS,
     BusSubscription,
     queue_template_parameters,
@@ -156,6 +157,7 @@ def function_overrides(stage: str) -> dict[str, Any]:
         logical_id(DAILY_SUMMARY.handler): _subscription(DAILY_SUMMARY),
         # The schedule's rule is Chalice's own; only the name the alarms watch is added.
         logical_id(EXPIRY_HANDLER): {"Properties": {}},
+        logical_id(RETENTION_HANDLER): {"Properties": {}},
     }
     for function in (STAFF_NOTIFICATIONS.handler, GUEST_NOTIFICATIONS.handler):
         properties = overrides[logical_id(function)]["Properties"]

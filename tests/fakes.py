@@ -11,11 +11,12 @@ from datetime import date, datetime
 
 from chalicelib.domain.booking_rules import occupied_cells
 from chalicelib.domain.errors import AlreadyExists, ConcurrentUpdate, NotFound, SlotFull
-from chalicelib.domain.reservations import Reservation
+from chalicelib.domain.reservations import Reservation, Status
 from chalicelib.domain.restaurants import Restaurant
 from chalicelib.domain.tokens import ManageTokens
 from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
 from chalicelib.services.ports import (
+    PERSONAL_STEP_DETAILS,
     IdempotencyKeyTaken,
     IdempotencyRecord,
     QuotaExceeded,
@@ -119,6 +120,16 @@ class InMemoryReservations:
         found = [r for r in self.stored.values() if r.unanswered_at(now)]
         return sorted(found, key=lambda r: (r.answer_by, r.restaurant_id, r.id))[:limit]
 
+    def with_guest_details_seated_by(self, moment: datetime, limit: int) -> list[Reservation]:
+        found = [
+            r
+            for r in self.stored.values()
+            if r.guest is not None
+            and r.starts_at <= moment
+            and not (r.status is Status.PENDING and r.answer_by is not None)
+        ]
+        return sorted(found, key=lambda r: (r.starts_at_utc, r.restaurant_id, r.id))[:limit]
+
     def get_idempotency(self, restaurant_id: str, key_digest: str) -> IdempotencyRecord | None:
         return self.idempotency.get((restaurant_id, key_digest))
 
@@ -178,6 +189,16 @@ class InMemoryTimeline:
         found = [s for (rid, res, _), s in self.by_id.items() if (rid, res) == (restaurant_id,
                  reservation_id)]  # fmt: skip
         return sorted(found, key=lambda s: (s.at, s.step_id))
+
+    def remove_personal_details(self, restaurant_id: str, reservation_id: str) -> int:
+        changed = 0
+        for key, step in list(self.by_id.items()):
+            personal = set(PERSONAL_STEP_DETAILS) & set(step.details)
+            if key[:2] == (restaurant_id, reservation_id) and personal:
+                kept = {k: v for k, v in step.details.items() if k not in personal}
+                self.by_id[key] = step._replace(details=kept)
+                changed += 1
+        return changed
 
 
 class InMemoryStaffSessions:

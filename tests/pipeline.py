@@ -153,10 +153,16 @@ class Pipeline:
 
     def run_expiry(self) -> dict[str, Any]:
         """One scheduled run of expire_unanswered_requests, as its rule invokes it."""
-        rule = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/expire-unanswered-requests"
+        return self._run_schedule("expire_unanswered_requests")
+
+    def run_retention(self) -> dict[str, Any]:
+        """One scheduled run of remove_old_guest_details, as its rule invokes it."""
+        return self._run_schedule("remove_old_guest_details")
+
+    def _run_schedule(self, name: str) -> dict[str, Any]:
+        rule = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{name.replace('_', '-')}"
         event = scheduled_event(rule, ACCOUNT, datetime.now(UTC))
-        context = LocalLambdaContext("expire_unanswered_requests")
-        response: dict[str, Any] = self.app.expire_unanswered_requests(event, context)
+        response: dict[str, Any] = getattr(self.app, name)(event, LocalLambdaContext(name))
         return response
 
     # -- everything -------------------------------------------------------------------------

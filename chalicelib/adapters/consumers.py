@@ -68,20 +68,27 @@ class OncePerEvent(Generic[E]):
         )
         def run(envelope: dict[str, Any]) -> dict[str, Any]:
             self._ran.set(True)  # Powertools calls this only for an event not seen before
-            return {"result": work(read(envelope))}
+            done = work(read(envelope))
+            self._done.set(done)
+            # What Powertools keeps (the record, 7 days) is the message id only: the
+            # recipients and subject name the guest, and go to the timeline (30 days) instead.
+            return {"result": {"message_id": done["message_id"]} if done else {}}
 
         self._run = run
         self._timeline = timeline
         self._metrics = metrics or NoMetrics()
         self._consumer = consumer
         self._ran: contextvars.ContextVar[bool] = contextvars.ContextVar(consumer, default=False)
+        self._done: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+            consumer + ":done", default=None
+        )
         self._logger = Logger(service="reservation-service", child=True)
 
     def __call__(self, envelope: dict[str, Any], context: Any) -> dict[str, Any]:
         if context is not None:
             # Lets an in-progress record expire with the invocation, so a crashed run is retried.
             self._config.register_lambda_context(context)
-        ran = self._ran.set(False)
+        ran, done_before = self._ran.set(False), self._done.set(None)
         detail = envelope.get("detail") or {}
         self._logger.set_correlation_id(detail.get("correlation_id"))
         try:
@@ -107,10 +114,11 @@ class OncePerEvent(Generic[E]):
                 message_id=sent.get("message_id"),
             )
             if self._ran.get() and sent:
-                self._record(detail, "email sent", sent)
+                self._record(detail, "email sent", self._done.get() or sent)
                 self._metrics.count("EmailsSent")
         finally:
             self._ran.reset(ran)
+            self._done.reset(done_before)
             self._metrics.flush()
         return result
 

@@ -14,10 +14,13 @@ PK, SK = "PK", "SK"
 ENTITY = "entity"
 # The day index (infra/resources.yaml): a restaurant's reservations of one local date by time.
 DAY_INDEX, DAY_PK, DAY_SK = "GSI1", "GSI1PK", "GSI1SK"
-# The unanswered index (sparse): only PENDING reservations carry its keys, every one in one
-# partition, sorted by answer deadline then restaurant and id.
-UNANSWERED_INDEX, UNANSWERED_PK, UNANSWERED_SK = "GSI2", "GSI2PK", "GSI2SK"
+# The due index (sparse): reservations with something due at a time carry its keys, in one
+# partition per kind of work, sorted by when it is due, then restaurant and id. UNANSWERED:
+# PENDING requests by answer deadline (declined unanswered then). GUEST_DETAILS: answered ones
+# by seating, until their guest's details are removed (the retention period after it).
+DUE_INDEX, DUE_PK, DUE_SK = "GSI2", "GSI2PK", "GSI2SK"
 UNANSWERED = "UNANSWERED"
+GUEST_DETAILS = "GUEST_DETAILS"
 
 # What `entity` says an item is. Only reservations (and sign-in requests) become events.
 RESERVATION = "reservation"

@@ -54,6 +54,11 @@ def event_from_record(record: dict[str, Any]) -> Event | None:
         return _sign_in_request(record)
     if entity != RESERVATION or change not in _CHANGES:
         return None
+    old_status = images.get("OldImage", {}).get("status")
+    if old_status is not None and old_status == images["NewImage"].get("status"):
+        # No status change, no event (event_for_change): nor need the images be read. The one
+        # such write is a guest's details removed, whose new image has no guest to read.
+        return None
     try:
         before = _image(images["OldImage"]) if "OldImage" in images else None
         after = _image(images["NewImage"])

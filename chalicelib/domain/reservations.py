@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from chalicelib.domain.contact import Language, e164, mailable, no_control_characters
-from chalicelib.domain.errors import InvalidTransition
+from chalicelib.domain.errors import Conflict, InvalidTransition
 
 
 class Status(StrEnum):
@@ -33,6 +33,9 @@ HOLDS_COVERS = frozenset({Status.PENDING, Status.ACCEPTED})
 DECLINED_BY_STAFF = "staff"
 DECLINED_BY_DEADLINE = "deadline"
 NO_ANSWER_REASON = "no answer in time"
+# Who removed a guest's details (`Reservation.guest_details_removed_by`): the guest (manage page
+# or API), staff (API), or the retention period passing (services.guest_details).
+REMOVED_BY_RETENTION = "retention"
 
 
 def answer_deadline(requested_at: datetime, starts_at: datetime, hours: int) -> datetime:
@@ -120,7 +123,9 @@ class Reservation(BaseModel):
 
     id: str
     restaurant_id: str
-    guest: Guest
+    # None once the guest's details are removed (with `notes` and `decline_reason`): the
+    # counts stay (party size, time, status), the person does not.
+    guest: Guest | None = None
     party_size: int
     starts_at: datetime
     ends_at: datetime
@@ -138,6 +143,8 @@ class Reservation(BaseModel):
     manage_token_hash: str
     correlation_id: str | None = None  # of the request that made this version
     language: Language | None = None  # of the guest's emails (None: the restaurant's locale)
+    guest_details_removed_at: datetime | None = None
+    guest_details_removed_by: str | None = None  # "guest", "staff" or REMOVED_BY_RETENTION
 
     @property
     def starts_at_utc(self) -> datetime:
@@ -151,6 +158,40 @@ class Reservation(BaseModel):
         """Still PENDING once its answer deadline has come."""
         return (
             self.status is Status.PENDING and self.answer_by is not None and self.answer_by <= now
+        )
+
+    def is_over(self, now: datetime) -> bool:
+        """Nothing more will happen at the table: declined, cancelled, or its meal has ended.
+        (A request still waiting for its seating is not over: cancelled first, it is.)"""
+        return self.status in (Status.DECLINED, Status.CANCELLED) or self.ends_at <= now
+
+    @property
+    def guest_details_removed(self) -> bool:
+        return self.guest is None
+
+    def without_guest_details(
+        self, *, now: datetime, by: str, correlation_id: str | None = None
+    ) -> Reservation:
+        """The reservation with the guest's name, email, phone, notes and the reason written to
+        them removed; what it counts for (party, time, status) kept. Only once it is over."""
+        if not self.is_over(now):
+            raise Conflict(
+                "the guest's details can be removed once the reservation is over: after its "
+                "seating, or once it is cancelled or declined",
+                field="reservation_id",
+                code="reservation_not_over",
+            )
+        return self.model_copy(
+            update={
+                "guest": None,
+                "notes": None,
+                "decline_reason": None,
+                "updated_at": now,
+                "version": self.version + 1,
+                "guest_details_removed_at": now,
+                "guest_details_removed_by": by,
+                "correlation_id": correlation_id,
+            }
         )
 
     @property
@@ -171,7 +212,14 @@ class Reservation(BaseModel):
         cancelled_by: str | None = None,
         correlation_id: str | None = None,
     ) -> Reservation:
-        """The reservation after a status change, or InvalidTransition (409)."""
+        """The reservation after a status change, or InvalidTransition (409); none once the
+        guest's details are removed (there is nobody left to tell)."""
+        if self.guest is None:
+            raise Conflict(
+                "this reservation's guest details were removed; it can no longer change",
+                field="reservation_id",
+                code="guest_details_removed",
+            )
         if status not in TRANSITIONS[self.status]:
             raise InvalidTransition(self.status.value, status.value)
         return self.model_copy(

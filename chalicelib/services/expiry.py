@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from chalicelib.domain.errors import ConcurrentUpdate, InvalidTransition
+from chalicelib.domain.errors import ConcurrentUpdate, Conflict
 from chalicelib.domain.reservations import (
     DECLINED_BY_DEADLINE,
     NO_ANSWER_REASON,
@@ -80,7 +80,7 @@ class UnansweredRequests:
                 self._reservations.save_transition(before, after)
             except ConcurrentUpdate:
                 continue
-            except InvalidTransition:
+            except Conflict:  # answered meanwhile, or its guest's details removed
                 return None
             return after
         return None

@@ -110,6 +110,11 @@ class ReservationStore(Protocol):
         """Up to `limit` PENDING reservations, of every restaurant, whose `answer_by` is at or
         before `now`, earliest deadline first (possibly a little stale: re-read to decide)."""
 
+    def with_guest_details_seated_by(self, moment: datetime, limit: int) -> list[Reservation]:
+        """Up to `limit` answered reservations, of every restaurant, that still hold their
+        guest's details and whose seating began at or before `moment`, earliest first
+        (possibly a little stale: re-read to decide)."""
+
     def covers_held(
         self, restaurant_id: str, start: datetime, end: datetime
     ) -> dict[datetime, int]:
@@ -193,12 +198,22 @@ class TimelineStep(NamedTuple):
         return {"at": self.at, "what": self.what, **self.details}
 
 
+# The details of a timeline step that can name a guest: an "email sent" step's recipients and
+# subject (the subject of a staff email holds the guest's name).
+PERSONAL_STEP_DETAILS = ("to", "subject")
+
+
 class TimelineStore(Protocol):
     def add_steps(self, steps: list[TimelineStep]) -> None:
         """Store the steps (each kept 30 days); the same step (time and id) overwrites itself."""
 
     def steps(self, restaurant_id: str, reservation_id: str) -> list[TimelineStep]:
         """A reservation's steps, oldest first."""
+        ...
+
+    def remove_personal_details(self, restaurant_id: str, reservation_id: str) -> int:
+        """Take what names the guest (PERSONAL_STEP_DETAILS) out of a reservation's steps;
+        the number of steps changed."""
         ...
 
 

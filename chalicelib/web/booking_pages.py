@@ -509,9 +509,11 @@ def _received(restaurant: Restaurant, booking: Booking) -> Response:
         if booking.replayed
         else ""
     )
+    # (A replay may find the guest's details removed since: the reservation is over.)
+    address = f", at {reservation.guest.email}" if reservation.guest else ""
     body = (
-        '<p class="notice" role="status">The restaurant will answer by email, at '
-        f"{escape(str(reservation.guest.email))}.</p>{again}"
+        '<p class="notice" role="status">The restaurant will answer by email'
+        f"{escape(address)}.</p>{again}"
         f"{summary(reservation)}"
         "<h2>Your reservation's page</h2>"
         f'<p><a href="{escape(manage)}">See the answer or cancel your reservation</a></p>'

@@ -2,7 +2,8 @@
 
 Opening a link (GET) only shows the reservation: mail scanners and link previews fetch links.
 A button on the page POSTs back to the same URL; doing it twice shows the current status
-instead of an error. A guest confirms before cancelling.
+instead of an error. A guest confirms before cancelling, and before removing their details
+(offered once the reservation is over).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from html import escape
 
 from chalice.app import Response
 
-from chalicelib.domain.errors import Invalid, InvalidTransition
+from chalicelib.domain.errors import Conflict, Invalid, InvalidTransition
 from chalicelib.domain.reservations import DeclineReservation, Reservation, Status
 from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
+from chalicelib.services.guest_details import GuestDetails
 from chalicelib.web.access import Access
 from chalicelib.web.pages import (
     PAST_TENSE,
@@ -24,10 +26,18 @@ from chalicelib.web.pages import (
     post_form,
     summary,
 )
-from chalicelib.web.routes import BOOK, CANCEL_STEP, MANAGE_TOKEN, STAFF_SIGN_IN
+from chalicelib.web.routes import (
+    BOOK,
+    CANCEL_STEP,
+    MANAGE_INTENT,
+    MANAGE_TOKEN,
+    REMOVE_DETAILS,
+    STAFF_SIGN_IN,
+)
 from chalicelib.web.wording import message_for
 
 _ASK_BEFORE_CANCELLING = "cancel"  # ?step=cancel
+_ASK_BEFORE_REMOVING = "remove"  # ?step=remove
 
 
 class StaffResponsePages:
@@ -68,17 +78,46 @@ class StaffResponsePages:
 
 
 class GuestManagePages:
-    def __init__(self, desk: ReservationDesk, restaurants: RestaurantAdmin) -> None:
+    def __init__(
+        self, desk: ReservationDesk, restaurants: RestaurantAdmin, details: GuestDetails
+    ) -> None:
         self._desk = desk
         self._restaurants = restaurants
+        self._details = details
 
     def show(
         self, restaurant_id: str, reservation_id: str, *, step: str | None, token: str | None
     ) -> Response:
-        """The reservation; with `step=cancel`, the question before cancelling."""
+        """The reservation; with `step=cancel` the question before cancelling, with
+        `step=remove` the one before removing the guest's details (once it is over)."""
         reservation = self._desk.get(restaurant_id, reservation_id)
         name = self._restaurants.get(restaurant_id).name
         credentials = {MANAGE_TOKEN: token} if token else {}
+        if reservation.guest_details_removed:
+            return page("Your reservation", summary(reservation) + _book_again(restaurant_id), name)
+        if self._details.can_remove(reservation):
+            if step == _ASK_BEFORE_REMOVING:
+                keep = get_form("No, keep my details", credentials, secondary=True)
+                body = (
+                    summary(reservation)
+                    + "<p>Your name, email address, phone number and notes will be deleted "
+                    "from this reservation. The restaurant keeps only the date, the time and "
+                    "the number of guests, for its counts. This cannot be undone.</p>"
+                    + post_form("Yes, remove my details", fields={MANAGE_INTENT: REMOVE_DETAILS})
+                    + keep
+                )
+                return page("Remove your details?", body, name)
+            ask = get_form(
+                "Remove my details…",
+                {**credentials, CANCEL_STEP: _ASK_BEFORE_REMOVING},
+                secondary=True,
+            )
+            retention = (
+                f"<p>The restaurant removes them on its own {self._details.retention_days} "
+                "days after your visit.</p>"
+            )
+            body = summary(reservation) + retention + ask + _book_again(restaurant_id)
+            return page("Your reservation", body, name)
         if reservation.status not in (Status.PENDING, Status.ACCEPTED):
             return page("Your reservation", summary(reservation) + _book_again(restaurant_id), name)
         if step == _ASK_BEFORE_CANCELLING:
@@ -97,13 +136,21 @@ class GuestManagePages:
         )
         return page("Your reservation", summary(reservation) + ask, name)
 
-    def cancel(self, restaurant_id: str, reservation_id: str, by: str) -> Response:
+    def answer(
+        self, restaurant_id: str, reservation_id: str, intent: str | None, by: str
+    ) -> Response:
+        """The page's form sent: remove the guest's details, or (the cancel form) cancel."""
+        if intent == REMOVE_DETAILS:
+            return self._remove(restaurant_id, reservation_id, by)
+        return self._cancel(restaurant_id, reservation_id, by)
+
+    def _cancel(self, restaurant_id: str, reservation_id: str, by: str) -> Response:
         name = self._restaurants.get(restaurant_id).name
         try:
             done = self._desk.cancel(restaurant_id, reservation_id, by=by)
         except InvalidTransition:
             return _current(self._desk.get(restaurant_id, reservation_id), name)
-        except Invalid as error:
+        except (Invalid, Conflict) as error:
             problem = f'<p class="error" role="alert">{escape(_sentence(message_for(error)))}</p>'
             return page("Your reservation", problem, name, 409)
         body = (
@@ -111,6 +158,20 @@ class GuestManagePages:
             "too.</p>" + summary(done) + _book_again(restaurant_id)
         )
         return page("Reservation cancelled", body, name)
+
+    def _remove(self, restaurant_id: str, reservation_id: str, by: str) -> Response:
+        name = self._restaurants.get(restaurant_id).name
+        try:
+            done = self._details.remove(restaurant_id, reservation_id, by=by)
+        except Conflict as error:  # not over yet (the page offers it only once it is)
+            problem = f'<p class="error" role="alert">{escape(_sentence(message_for(error)))}</p>'
+            current = summary(self._desk.get(restaurant_id, reservation_id))
+            return page("Your reservation", problem + current, name, 409)
+        body = (
+            '<p class="notice" role="status">Your name, email address, phone number and notes '
+            "were deleted from this reservation.</p>" + summary(done) + _book_again(restaurant_id)
+        )
+        return page("Your details were removed", body, name)
 
 
 def _book_again(restaurant_id: str) -> str:

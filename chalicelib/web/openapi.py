@@ -263,6 +263,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", RES + "/cancel"): Operation(
         "Cancel (guests: until the seating time)", 200, ReservationView, conflict=True
     ),
+    ("DELETE", RES + "/guest"): Operation(
+        "Remove the guest's name, email, phone and notes, once the reservation is over",
+        200,
+        ReservationView,
+        conflict=True,
+    ),
     ("POST", RES + "/accept"): Operation(
         "Accept a pending request", 200, ReservationView, conflict=True
     ),
@@ -282,8 +288,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("GET", routes.RESPOND): Operation("Staff accept/decline page (email link)", 200, tag="pages"),
     ("POST", routes.RESPOND): Operation("Staff accept/decline answered", 200, tag="pages"),
-    ("GET", routes.MANAGE): Operation("The guest's page: view, cancel", 200, tag="pages"),
-    ("POST", routes.MANAGE): Operation("The guest cancels", 200, conflict=True, tag="pages"),
+    ("GET", routes.MANAGE): Operation(
+        "The guest's page: view, cancel, remove their details", 200, tag="pages"
+    ),
+    ("POST", routes.MANAGE): Operation(
+        "The guest cancels, or removes their details", 200, conflict=True, tag="pages"
+    ),
     ("GET", routes.BOOK): Operation("The booking page", 200, tag="pages"),
     ("POST", routes.BOOK): Operation(
         "The booking form sent", 200, conflict=True, limited=True, tag="pages"

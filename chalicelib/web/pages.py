@@ -160,17 +160,33 @@ def status_badge(status: Status) -> str:
     )
 
 
+def guest_name(reservation: Reservation) -> str:
+    """The guest's name, or what stands in its place once their details are removed."""
+    return REMOVED_DETAILS if reservation.guest is None else reservation.guest.name
+
+
+REMOVED_DETAILS = "(details removed)"
+
+
 def summary(reservation: Reservation) -> str:
     """The reservation as label/value rows, its status as a badge."""
     guest = reservation.guest
     rows = [
         ("When", escape(reservation.starts_at.strftime("%A %d %B %Y, %H:%M"))),
         ("Party", escape(guests(reservation.party_size))),
-        ("Guest", escape(guest.name)),
-        ("Contact", escape(", ".join(x for x in (str(guest.email), guest.phone or "") if x))),
-        ("Notes", escape(reservation.notes or "(none)")),
-        ("Status", status_badge(reservation.status)),
     ]
+    if guest is None:
+        removed_at = reservation.guest_details_removed_at
+        on = f" on {removed_at.strftime('%d %B %Y')}" if removed_at else ""
+        rows.append(("Guest", escape(f"Name, contact and notes removed{on}")))
+    else:
+        contact = ", ".join(x for x in (str(guest.email), guest.phone or "") if x)
+        rows += [
+            ("Guest", escape(guest.name)),
+            ("Contact", escape(contact)),
+            ("Notes", escape(reservation.notes or "(none)")),
+        ]
+    rows.append(("Status", status_badge(reservation.status)))
     if reservation.status is Status.DECLINED and reservation.decline_reason:
         rows.append(("Reason", escape(reservation.decline_reason)))
     items = "".join(f"<dt>{escape(k)}</dt><dd>{v}</dd>" for k, v in rows)
@@ -181,15 +197,23 @@ def guests(party_size: int) -> str:
     return "1 guest" if party_size == 1 else f"{party_size} guests"
 
 
-def post_form(button: str, with_reason: bool = False) -> str:
-    """A form that POSTs back to this page's own URL (no action attribute)."""
+def post_form(button: str, with_reason: bool = False, fields: dict[str, str] | None = None) -> str:
+    """A form that POSTs back to this page's own URL (no action attribute), with `fields` as
+    hidden inputs."""
+    hidden = "".join(
+        f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
+        for name, value in (fields or {}).items()
+    )
     reason = (
         '<label for="reason">Reason for the guest (optional)</label>'
         '<textarea id="reason" name="reason" rows="3" maxlength="500"></textarea>'
         if with_reason
         else ""
     )
-    return f'<form method="post">{reason}<button type="submit">{escape(button)}</button></form>'
+    return (
+        f'<form method="post">{hidden}{reason}<button type="submit">{escape(button)}</button>'
+        "</form>"
+    )
 
 
 def get_form(button: str, fields: dict[str, str], secondary: bool = False) -> str:

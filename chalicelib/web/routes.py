@@ -23,7 +23,10 @@ LINK_STAFF = "staff"  # ?staff=&day=&expires=&signature=: a signed staff sign-in
 LINK_DAY = "day"
 CREDENTIALS = (MANAGE_TOKEN, LINK_ACTION, LINK_EXPIRES, LINK_SIGNATURE, LINK_STAFF)
 CSRF_FIELD = "csrf_token"  # the hidden field of every form of a staff session
-CANCEL_STEP = "step"  # ?step=cancel on the manage page: the question before cancelling
+CANCEL_STEP = "step"  # ?step=cancel (or =remove) on the manage page: the question before it
+# The manage page's POST: its form's `intent` is REMOVE_DETAILS to remove the guest's details;
+# without one (the cancel form), it cancels.
+MANAGE_INTENT, REMOVE_DETAILS = "intent", "remove-details"
 
 
 def restaurant_path(restaurant_id: str) -> str:

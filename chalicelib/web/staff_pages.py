@@ -25,7 +25,7 @@ from chalicelib.services.booking import ReservationDesk, RestaurantAdmin
 from chalicelib.services.notifications import DailySummaries
 from chalicelib.services.ports import StaffSession
 from chalicelib.services.staff_sessions import SIGN_IN_LINK_LIFETIME, StaffSessions
-from chalicelib.web.pages import href, page
+from chalicelib.web.pages import guest_name, href, page
 from chalicelib.web.routes import CSRF_FIELD, STAFF_DAY, STAFF_SIGN_IN_LINK, STAFF_SIGN_OUT
 from chalicelib.web.session_cookie import SessionCookie
 
@@ -155,7 +155,7 @@ class StaffDayPages:
         today = self._desk.today(restaurant_id)
         day = day or today
         reservations = self._desk.day_sheet(restaurant_id, day)
-        pending = [r for r in reservations if r.status is Status.PENDING]
+        pending = [r for r in reservations if r.status is Status.PENDING and r.guest]
         totals = self._summaries.of(restaurant_id, day)
         parts = [
             f'<p class="notice" role="status">{escape(NOTICES[notice])}</p>'
@@ -245,6 +245,8 @@ def _guests(n: int) -> str:
 
 def _contact(reservation: Reservation) -> str:
     guest = reservation.guest
+    if guest is None:
+        return ""
     parts = [f'<a href="mailto:{escape(str(guest.email))}">{escape(str(guest.email))}</a>']
     if guest.phone:
         parts.append(f'<a href="tel:{escape(guest.phone)}">{escape(guest.phone)}</a>')
@@ -254,7 +256,8 @@ def _contact(reservation: Reservation) -> str:
 def _pending_card(reservation: Reservation, session: StaffSession, day: date) -> str:
     rid = escape(reservation.id)
     when = reservation.starts_at.strftime("%H:%M")
-    heading = f"{when} · {reservation.guest.name} · {_guests(reservation.party_size)}"
+    name = guest_name(reservation)
+    heading = f"{when} · {name} · {_guests(reservation.party_size)}"
     notes = f"<p>Notes: {escape(reservation.notes)}</p>" if reservation.notes else ""
     hidden = (
         f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(session.csrf_token)}">'
@@ -262,7 +265,7 @@ def _pending_card(reservation: Reservation, session: StaffSession, day: date) ->
     )
     accept = (
         f'<form method="post">{hidden}<input type="hidden" name="action" value="accept">'
-        f'<button type="submit">Accept {escape(when)} {escape(reservation.guest.name)}</button>'
+        f'<button type="submit">Accept {escape(when)} {escape(name)}</button>'
         "</form>"
     )
     decline = (
@@ -270,7 +273,7 @@ def _pending_card(reservation: Reservation, session: StaffSession, day: date) ->
         f'<label for="reason-{rid}">Reason for the guest (optional)</label>'
         f'<textarea id="reason-{rid}" name="reason" rows="2" maxlength="500"></textarea>'
         f'<button type="submit" class="secondary">Decline {escape(when)} '
-        f"{escape(reservation.guest.name)}</button></form>"
+        f"{escape(name)}</button></form>"
     )
     return (
         f'<article class="request" aria-labelledby="r-{rid}"><h3 id="r-{rid}">'
@@ -282,7 +285,7 @@ def _table(reservations: list[Reservation]) -> str:
     rows = "".join(
         "<tr>"
         f'<td data-label="Time">{escape(r.starts_at.strftime("%H:%M"))}</td>'
-        f'<td data-label="Guest">{escape(r.guest.name)}</td>'
+        f'<td data-label="Guest">{escape(guest_name(r))}</td>'
         f'<td data-label="Party">{r.party_size}</td>'
         f'<td data-label="Status"><span class="{_BADGE[r.status]}">'
         f"{escape(_SHORT_STATUS[r.status])}</span></td>"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.publisher import StreamRelay
     from chalicelib.domain.events import BusinessEvent, Event
     from chalicelib.services.expiry import UnansweredRequests
+    from chalicelib.services.guest_details import GuestDetails
     from chalicelib.services.notifications import DailySummaries
     from chalicelib.services.staff_sessions import StaffSessions
     from chalicelib.services.timeline import Timelines
@@ -109,6 +111,13 @@ class Wiring:
         from chalicelib.services.expiry import UnansweredRequests
 
         return UnansweredRequests(self.stores.reservations)
+
+    @cached_property
+    def guest_details(self) -> GuestDetails:
+        from chalicelib.services.guest_details import GuestDetails
+
+        retention = timedelta(days=self.settings.guest_data_retention_days)
+        return GuestDetails(self.stores.reservations, self.stores.timeline, retention)
 
     @cached_property
     def timelines(self) -> Timelines:

@@ -36,6 +36,9 @@ class Settings(BaseModel):
     # The account's SES sending rate (emails/s); staff emails are paced to their share of it
     # (event_sources.StaffSending). Unset locally and in tests: no pacing.
     ses_max_send_rate: Annotated[float, Field(gt=0)] | None = None
+    # Days after its seating that a reservation keeps its guest's name, email, phone and notes
+    # (services.guest_details); then only the counts stay.
+    guest_data_retention_days: Annotated[int, Field(ge=1, le=3650)] = 90
 
     @property
     def served_over_https(self) -> bool:

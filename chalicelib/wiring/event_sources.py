@@ -167,6 +167,12 @@ STAFF_NOTIFICATIONS = QueueMapping(
 EXPIRY_SCHEDULE_MINUTES = 1
 EXPIRY_HANDLER = "expire_unanswered_requests"
 
+# Guests' details are removed the retention period after the seating by a scheduled function
+# (app.remove_old_guest_details) this often: within an hour of their due time, a backlog over
+# later runs (services.guest_details.MAX_REMOVALS_PER_RUN each).
+RETENTION_SCHEDULE_HOURS = 1
+RETENTION_HANDLER = "remove_old_guest_details"
+
 # Each function's timeout, the one source for `chalice deploy` and `chalice package` alike
 # (written into .chalice/config.json as `lambda_timeout` by `python -m infra.iam`; Chalice's
 # default is 60 s). The API stays under API Gateway's 29 s integration limit; the staff queue's
@@ -179,6 +185,8 @@ FUNCTION_TIMEOUT_SECONDS: dict[str, int] = {
     "update_daily_summary": 30,
     # Up to MAX_EXPIRIES_PER_RUN conditional writes; the next run (a minute on) takes the rest.
     EXPIRY_HANDLER: 60,
+    # Up to MAX_REMOVALS_PER_RUN reads and writes (a few ms each); the next run takes the rest.
+    RETENTION_HANDLER: 120,
 }
 VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT = 6
 
@@ -199,6 +207,8 @@ FUNCTION_MEMORY_MB: dict[str, int] = {
     "update_daily_summary": 256,
     # A query and a write per overdue request, once a minute: nobody waits on it.
     EXPIRY_HANDLER: 256,
+    # Once an hour, nobody waits on it.
+    RETENTION_HANDLER: 256,
 }
 # Graviton: Chalice 1.34 builds the zip with aarch64 wheels (pydantic-core) and sets
 # Architectures on both paths (create/update_function_code, and the SAM template).

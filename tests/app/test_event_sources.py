@@ -18,6 +18,8 @@ from chalicelib.wiring.event_sources import (
     GUEST_NOTIFICATIONS,
     RESERVATION_CHANGES_PATTERN,
     RESERVATION_STREAM,
+    RETENTION_HANDLER,
+    RETENTION_SCHEDULE_HOURS,
     STAFF_NOTIFICATIONS,
 )
 from infra.package import load_resources
@@ -34,12 +36,17 @@ def test_every_handler_is_declared_with_the_settings_of_its_mapping() -> None:
         GUEST_NOTIFICATIONS.handler,
         DAILY_SUMMARY.handler,
         EXPIRY_HANDLER,
+        RETENTION_HANDLER,
     }
-    schedule = sources[EXPIRY_HANDLER]
-    assert isinstance(schedule, ScheduledEventConfig)
-    rate = schedule.schedule_expression
-    assert isinstance(rate, Rate)
-    assert (rate.value, rate.unit) == (EXPIRY_SCHEDULE_MINUTES, Rate.MINUTES)
+    for handler, every in (
+        (EXPIRY_HANDLER, (EXPIRY_SCHEDULE_MINUTES, Rate.MINUTES)),
+        (RETENTION_HANDLER, (RETENTION_SCHEDULE_HOURS, Rate.HOURS)),
+    ):
+        schedule = sources[handler]
+        assert isinstance(schedule, ScheduledEventConfig)
+        rate = schedule.schedule_expression
+        assert isinstance(rate, Rate)
+        assert (rate.value, rate.unit) == every
     stream = sources[RESERVATION_STREAM.handler]
     assert isinstance(stream, DynamoDBEventConfig)
     assert stream.batch_size == RESERVATION_STREAM.batch_size

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from chalicelib.services.expiry import UnansweredRequests
+from chalicelib.services.guest_details import GuestDetails
 from chalicelib.wiring import bootstrap
 from chalicelib.wiring.event_sources import FUNCTION_TIMEOUT_SECONDS
 from infra.iam import FUNCTIONS, STAGES, policy, policy_file, rendered
@@ -115,7 +116,8 @@ def test_every_call_in_the_whole_flow_is_allowed_by_its_functions_policy(
     bootstrap.wiring().session.events.register("before-parameter-build", keep)
     bootstrap.wiring().session.events.register("before-call", record)
     for name in ("publish_reservation_events", "notify_staff", "notify_guest",
-                 "update_daily_summary", "expire_unanswered_requests"):  # fmt: skip
+                 "update_daily_summary", "expire_unanswered_requests",
+                 "remove_old_guest_details"):  # fmt: skip
         handler = getattr(flow.pipeline.app, name)
         monkeypatch.setattr(flow.pipeline.app, name, as_acting(name, handler))
 
@@ -132,6 +134,15 @@ def test_every_call_in_the_whole_flow_is_allowed_by_its_functions_policy(
     assert flow.pipeline.run_expiry()["expired"] == 1
     flow.pipeline.drain()
     flow.summary()
+    # Staff remove the declined guest's details at their request (the API's DELETE); a run
+    # past the retention period removes the others' (with their timelines' recipients).
+    flow.api.call("DELETE", f"{RES}/{ids[1]}/guest", None, flow.staff)
+    wiring.__dict__["guest_details"] = GuestDetails(
+        wiring.stores.reservations,
+        wiring.stores.timeline,
+        clock=lambda: datetime.now(UTC) + timedelta(days=200),
+    )
+    assert flow.pipeline.run_retention()["removed"] == 3
 
     seen = {(function, service, operation) for function, service, operation, _ in calls}
     assert {f for f, _, _ in seen} == set(FUNCTIONS)  # every function made calls

@@ -40,6 +40,7 @@ def french_confirmation() -> Email:
     )
     place = Restaurant(**spec.model_dump(), version=1, created_at=NOW, updated_at=NOW)
     before = stored_reservation(notes=f"Allergie {SCRIPT}")
+    assert before.guest is not None
     guest = before.guest.model_copy(update={"name": "Élodie Dupré"})
     before = before.model_copy(update={"guest": guest})
     event = event_for_change(before, before.moved_to(Status.ACCEPTED, now=NOW + timedelta(hours=1)))

@@ -66,10 +66,13 @@ def test_rates_in_seconds() -> None:
     assert rate_seconds("rate(2 hours)") == 7200
 
 
-def test_the_app_registers_the_expiry_on_a_one_minute_rate() -> None:
+def test_the_app_registers_its_schedules_at_their_rates() -> None:
     import app
 
-    [config] = [s for s in app.app.event_sources if isinstance(s, ScheduledEventConfig)]
-    assert config.name == "expire_unanswered_requests"
-    assert rate_seconds(config.schedule_expression) == 60
+    schedules = {
+        s.name: rate_seconds(s.schedule_expression)
+        for s in app.app.event_sources
+        if isinstance(s, ScheduledEventConfig)
+    }
+    assert schedules == {"expire_unanswered_requests": 60, "remove_old_guest_details": 3600}
     assert isinstance(app.app, Chalice)

@@ -71,6 +71,9 @@ class BrokenTimeline:
     def steps(self, restaurant_id: str, reservation_id: str) -> list[TimelineStep]:
         return []
 
+    def remove_personal_details(self, restaurant_id: str, reservation_id: str) -> int:
+        raise RuntimeError("the table is away")
+
 
 def test_a_step_that_cannot_be_written_leaves_the_totals_counted() -> None:
     stores, event = InMemoryStores(), accepted()

@@ -248,7 +248,9 @@ SCRIPT = "<script>alert(1)</script>"
 
 def test_no_guest_or_restaurant_value_reaches_the_html_unescaped() -> None:
     place = restaurant(name=f"Bistro {SCRIPT}", address=f"1 rue {SCRIPT}")
-    guest = booked(notes=f"Allergy {SCRIPT}").guest.model_copy(update={"name": f"Eve {SCRIPT}"})
+    stored_guest = booked(notes=f"Allergy {SCRIPT}").guest
+    assert stored_guest is not None
+    guest = stored_guest.model_copy(update={"name": f"Eve {SCRIPT}"})
     reservation = booked(notes=f"Allergy {SCRIPT}", guest=guest)
     accepted, confirmed = moved(Status.ACCEPTED, reservation)
     _, declined = moved(Status.DECLINED, reservation, decline_reason=SCRIPT)

@@ -32,6 +32,7 @@ def confirmation(**restaurant: Any) -> Email:
     spec = restaurant_spec(**{"name": "Café Élodie", "locale": "fr", **restaurant})
     place = Restaurant(**spec.model_dump(), version=1, created_at=NOW, updated_at=NOW)
     before = stored_reservation()
+    assert before.guest is not None
     guest = before.guest.model_copy(update={"name": "Élodie Dupré"})
     before = before.model_copy(update={"guest": guest})
     after = before.moved_to(Status.ACCEPTED, now=NOW + timedelta(hours=1))

@@ -21,15 +21,16 @@ from chalicelib.adapters.layout import (
     DAY_INDEX,
     DAY_PK,
     DAY_SK,
+    DUE_INDEX,
+    DUE_PK,
+    DUE_SK,
     ENTITY,
+    GUEST_DETAILS,
     IDEMPOTENCY_KEY,
     OCCUPANCY,
     REQUEST_QUOTA,
     RESERVATION,
     UNANSWERED,
-    UNANSWERED_INDEX,
-    UNANSWERED_PK,
-    UNANSWERED_SK,
     cell_from_sk,
     cell_sk,
     day_pk,
@@ -62,21 +63,21 @@ def reservation_item(reservation: Reservation) -> dict[str, Any]:
             DAY_SK: f"{utc_text(reservation.starts_at)}#{reservation.id}",
             ENTITY: RESERVATION,
             "starts_at_utc": utc_text(reservation.starts_at),
-            **_unanswered_keys(reservation),
+            **_due_keys(reservation),
         }
     )
 
 
-def _unanswered_keys(reservation: Reservation) -> dict[str, str]:
-    """In the unanswered index while PENDING only: an answer (a whole-item put without these
-    keys) takes it out, so the index holds just the requests still waiting."""
-    if reservation.status is not Status.PENDING or reservation.answer_by is None:
+def _due_keys(reservation: Reservation) -> dict[str, str]:
+    """Its place in the due index: while PENDING, under its answer deadline; answered, under
+    its seating until its guest's details are removed. Every write puts the whole item, so the
+    keys move with the status, and an item whose details are gone leaves the index."""
+    suffix = f"#{reservation.restaurant_id}#{reservation.id}"
+    if reservation.status is Status.PENDING and reservation.answer_by is not None:
+        return {DUE_PK: UNANSWERED, DUE_SK: _sortable(reservation.answer_by) + suffix}
+    if reservation.guest is None:
         return {}
-    return {
-        UNANSWERED_PK: UNANSWERED,
-        UNANSWERED_SK: f"{_sortable(reservation.answer_by)}#{reservation.restaurant_id}"
-        f"#{reservation.id}",
-    }
+    return {DUE_PK: GUEST_DETAILS, DUE_SK: _sortable(reservation.starts_at) + suffix}
 
 
 def _sortable(moment: datetime) -> str:
@@ -189,12 +190,18 @@ class DynamoReservations(TableStore):
         return [reservation_from_item(item) for item in items]
 
     def unanswered_by(self, now: datetime, limit: int) -> list[Reservation]:
-        # "~" sorts after any "#restaurant#id" suffix of a deadline at `now` exactly.
+        return self._due(UNANSWERED, now, limit)
+
+    def with_guest_details_seated_by(self, moment: datetime, limit: int) -> list[Reservation]:
+        return self._due(GUEST_DETAILS, moment, limit)
+
+    def _due(self, kind: str, until: datetime, limit: int) -> list[Reservation]:
+        # "~" sorts after any "#restaurant#id" suffix of a moment at `until` exactly.
         response = self._table.client.query(
             TableName=self._table.name,
-            IndexName=UNANSWERED_INDEX,
-            KeyConditionExpression=f"{UNANSWERED_PK} = :pk AND {UNANSWERED_SK} <= :until",
-            ExpressionAttributeValues=to_item({":pk": UNANSWERED, ":until": _sortable(now) + "~"}),
+            IndexName=DUE_INDEX,
+            KeyConditionExpression=f"{DUE_PK} = :pk AND {DUE_SK} <= :until",
+            ExpressionAttributeValues=to_item({":pk": kind, ":until": _sortable(until) + "~"}),
             Limit=limit,
         )
         return [reservation_from_item(item) for item in response.get("Items", [])]

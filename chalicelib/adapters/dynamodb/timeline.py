@@ -9,7 +9,7 @@ from typing import Any
 
 from chalicelib.adapters.dynamodb.table import TableStore, from_item, to_item
 from chalicelib.adapters.layout import ENTITY, PK, SK, TIMELINE_STEP, restaurant_pk, timeline_sk
-from chalicelib.services.ports import TimelineStep
+from chalicelib.services.ports import PERSONAL_STEP_DETAILS, TimelineStep
 
 TIMELINE_TTL_SECONDS = 30 * 24 * 3600
 
@@ -45,6 +45,32 @@ class DynamoTimeline(TableStore):
             ),
         )
         return [_step(from_item(item)) for item in items]
+
+    def remove_personal_details(self, restaurant_id: str, reservation_id: str) -> int:
+        changed = 0
+        for step in self.steps(restaurant_id, reservation_id):
+            personal = [name for name in PERSONAL_STEP_DETAILS if name in step.details]
+            if not personal:
+                continue
+            names = {f"#d{i}": name for i, name in enumerate(personal)}
+            try:
+                self._table.client.update_item(
+                    TableName=self._table.name,
+                    Key=to_item(
+                        {
+                            PK: restaurant_pk(restaurant_id),
+                            SK: timeline_sk(reservation_id, step.at, step.step_id),
+                        }
+                    ),
+                    UpdateExpression="REMOVE " + ", ".join(f"details.{n}" for n in names),
+                    # A step its TTL deleted meanwhile is not written back as a bare key.
+                    ConditionExpression="attribute_exists(PK)",
+                    ExpressionAttributeNames=names,
+                )
+            except self._table.client.exceptions.ConditionalCheckFailedException:
+                continue
+            changed += 1
+        return changed
 
 
 def _item(step: TimelineStep, expires: int) -> dict[str, Any]:

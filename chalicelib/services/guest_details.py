@@ -1,0 +1,127 @@
+"""Guests' details do not outlive their use: a guest (or staff, at their request) removes them
+once the reservation is over, and every reservation loses them the retention period after its
+seating (`GUEST_DATA_RETENTION_DAYS`, 90 by default), on a schedule.
+
+Removal takes the name, email, phone, notes and the reason written to the guest off the
+reservation, and the recipients and subjects off its timeline; the party size, time and status
+stay, and so do the daily totals. The write is version-conditioned like a status change, and a
+reservation without details is skipped: a second run, or two at once, changes nothing. Removal
+changes no status, so the stream relay publishes no event for it and nobody is emailed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from chalicelib.domain.errors import ConcurrentUpdate, Conflict, NotFound
+from chalicelib.domain.reservations import REMOVED_BY_RETENTION, Reservation
+from chalicelib.services import correlation
+from chalicelib.services.booking import Clock, utc_now
+from chalicelib.services.ports import ReservationStore, TimelineStore
+
+DEFAULT_RETENTION_DAYS = 90
+# At most this many a run (one scheduled run an hour): a backlog drains over a few runs.
+MAX_REMOVALS_PER_RUN = 1000
+_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class RemovalRun:
+    """What one scheduled run did: reservations whose details it removed, those it found but
+    left (changed meanwhile), and how long after its due time the latest removal came."""
+
+    removed: int
+    skipped: int
+    max_lateness_seconds: float
+
+    def view(self) -> dict[str, int | float]:
+        return {
+            "removed": self.removed,
+            "skipped": self.skipped,
+            "max_lateness_seconds": round(self.max_lateness_seconds, 3),
+        }
+
+
+class GuestDetails:
+    def __init__(
+        self,
+        reservations: ReservationStore,
+        timeline: TimelineStore,
+        retention: timedelta = timedelta(days=DEFAULT_RETENTION_DAYS),
+        clock: Clock = utc_now,
+    ) -> None:
+        self._reservations = reservations
+        self._timeline = timeline
+        self._retention = retention
+        self._clock = clock
+
+    @property
+    def retention_days(self) -> int:
+        return self._retention.days
+
+    def can_remove(self, reservation: Reservation) -> bool:
+        """Whether the guest may remove their details now (it is over, and they are there)."""
+        return not reservation.guest_details_removed and reservation.is_over(self._clock())
+
+    def remove(self, restaurant_id: str, reservation_id: str, *, by: str) -> Reservation:
+        """At the guest's request (`by` "guest", or "staff" for them): only once the
+        reservation is over (409 `reservation_not_over` before). Removed already: as it is."""
+        for _ in range(_ATTEMPTS):
+            before = self._reservations.get_reservation(restaurant_id, reservation_id)
+            if before is None:
+                raise NotFound("reservation", reservation_id, field="reservation_id")
+            if before.guest_details_removed:
+                return before
+            after = before.without_guest_details(
+                now=self._clock(), by=by, correlation_id=correlation.current()
+            )
+            try:
+                self._store(before, after)
+            except ConcurrentUpdate:
+                continue
+            return after
+        raise ConcurrentUpdate(
+            "the reservation is being changed by someone else; retry", field="reservation_id"
+        )
+
+    def remove_expired(self) -> RemovalRun:
+        """Remove the details of every reservation seated longer ago than the retention period
+        (up to MAX_REMOVALS_PER_RUN)."""
+        now = self._clock()
+        due_by = now - self._retention
+        removed, skipped, lateness = 0, 0, timedelta(0)
+        for due in self._reservations.with_guest_details_seated_by(due_by, MAX_REMOVALS_PER_RUN):
+            done = self._expire(due.restaurant_id, due.id)
+            if done is None:
+                skipped += 1
+                continue
+            removed += 1
+            lateness = max(lateness, self._clock() - (done.starts_at + self._retention))
+        return RemovalRun(removed, skipped, lateness.total_seconds())
+
+    def _expire(self, restaurant_id: str, reservation_id: str) -> Reservation | None:
+        # The index is read eventually consistent: re-read, decide, write on that version.
+        for _ in range(_ATTEMPTS):
+            before = self._reservations.get_reservation(restaurant_id, reservation_id)
+            if before is None or before.guest_details_removed:
+                return None
+            now = self._clock()
+            if before.starts_at + self._retention > now:
+                return None
+            try:
+                after = before.without_guest_details(now=now, by=REMOVED_BY_RETENTION)
+                self._store(before, after)
+            except ConcurrentUpdate:
+                continue
+            except Conflict:  # still waiting for an answer (a request stored before deadlines)
+                return None
+            return after
+        return None
+
+    def _store(self, before: Reservation, after: Reservation) -> None:
+        # The timeline first: a crash between the two leaves the reservation as it was, and
+        # the next try (the guest's, or the next run) does both; the other way round, the
+        # timeline could keep naming a guest whose reservation no longer does.
+        self._timeline.remove_personal_details(before.restaurant_id, before.id)
+        self._reservations.save_transition(before, after)
