@@ -113,8 +113,9 @@ class GuestManagePages:
                 secondary=True,
             )
             retention = (
-                f"<p>The restaurant removes them on its own {self._details.retention_days} "
-                "days after your visit.</p>"
+                "<p>Your name, contact details and notes are removed on their own "
+                f"{self._details.retention_days} days after the date of this reservation; you "
+                "can remove them now.</p>"
             )
             body = summary(reservation) + retention + ask + _book_again(restaurant_id)
             return page("Your reservation", body, name)

@@ -191,7 +191,8 @@ def _artifact(name: str) -> Any:
 def test_every_other_page_a_person_can_reach(runtime: Runtime, chromium: Browser) -> None:
     """The pages the story above does not pass through, each checked the same way: the staff
     email's Decline page, a mistake on the booking form, the sign-in page asking for a link and
-    its answer, a day view after sign-out, signing out, and a declined guest's page."""
+    its answer, a day view after sign-out, signing out, a declined guest's page, and that
+    guest removing their details."""
     day = datetime.now(PARIS).date() + timedelta(days=3)
     context = chromium.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
@@ -223,6 +224,17 @@ def test_every_other_page_a_person_can_reach(runtime: Runtime, chromium: Browser
     guest = follow_email_link(page, re.compile(r"manage\?token="))
     assert "Declined" in guest.locator("main").inner_text()
     check_page(guest, "15-guest-declined")
+    press(guest, "Remove my details…")  # it is over: the guest may take their details back
+    assert heading(guest) == "Remove your details?"
+    check_page(guest, "20-guest-remove-details")
+    press(guest, "Yes, remove my details")
+    assert heading(guest) == "Your details were removed"
+    check_page(guest, "21-guest-details-removed")
+    guest.goto(guest.url)  # the link from the email, again
+    shown = guest.locator("main").inner_text()
+    assert "Name, contact and notes removed on" in shown and "Declined" in shown
+    assert "Ana Lima" not in shown and "ana@example.com" not in shown
+    assert "Complet" not in shown  # the reason written to her went with them
 
     staff = context.new_page()
     staff.goto(f"{runtime.api}/restaurants/demo-bistro/staff")

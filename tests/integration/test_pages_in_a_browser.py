@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from chalicelib.services.guest_details import GuestDetails
 from chalicelib.wiring import bootstrap
 from localdev.lambda_shapes import LocalLambdaContext
 from tests.app.conftest import upcoming_wednesday
@@ -145,6 +146,45 @@ def test_guest_confirms_then_cancels_from_the_confirmation_email(
     # Over: nothing left to cancel; the guest may remove their details.
     assert "Cancelled" in reopened.text
     assert [form.buttons for form in reopened.forms()] == [["Remove my details…"]]
+
+
+def test_after_the_meal_the_guest_removes_their_details_from_the_confirmation_email(
+    flow: Flow, browser: Browser
+) -> None:
+    booked, email = requested(flow)
+    browser.submit(browser.open(staff_link(email, "Accept")), "Accept reservation")
+    flow.pipeline.drain()
+    [confirmation] = emails_to_guest()
+    before = browser.open(manage_link(confirmation))
+    assert [form.buttons for form in before.forms()] == [["Cancel my reservation…"]]
+
+    ends_at = datetime.fromisoformat(status_of(flow, booked["id"])["ends_at"])
+    wiring = bootstrap.wiring()  # the page's clock: the evening after the meal
+    wiring.__dict__["guest_details"] = GuestDetails(
+        wiring.stores.reservations,
+        wiring.stores.timeline,
+        clock=lambda: ends_at + timedelta(hours=2),
+    )
+    page = browser.open(manage_link(confirmation))
+    assert "removed on their own 90 days after" in page.text
+    assert [form.buttons for form in page.forms()] == [["Remove my details…"]]
+    question = browser.submit(page, "Remove my details…")
+    assert "Remove your details?" in question.text and status_of(flow, booked["id"])["guest"]
+    kept = browser.submit(question, "No, keep my details")
+    assert "Grace Hopper" in kept.text and status_of(flow, booked["id"])["guest"]
+
+    done = browser.submit(question, "Yes, remove my details")
+    assert done.status == 200 and "Your details were removed" in done.text
+    assert "Grace Hopper" not in done.text and "grace@example.com" not in done.text
+    after = status_of(flow, booked["id"])
+    assert (after["guest"], after["status"], after["guest_details_removed_by"]) == (
+        None, "ACCEPTED", "guest")  # fmt: skip
+    again = browser.submit(question, "Yes, remove my details")  # a second press
+    assert again.status == 200 and status_of(flow, booked["id"])["version"] == after["version"]
+    flow.pipeline.drain()
+    assert len(emails_to_guest()) == 1  # nobody is emailed about it
+    reopened = browser.open(manage_link(confirmation))
+    assert "Name, contact and notes removed on" in reopened.text and not reopened.forms()
 
 
 def test_staff_open_the_days_bookings_from_a_request_email(flow: Flow, browser: Browser) -> None:

@@ -97,6 +97,24 @@ def test_decline_with_a_reason_and_other_days(flow: Flow, browser: Browser) -> N
     assert "All bookings (1)" in picked.text
 
 
+def test_a_booking_whose_guest_removed_their_details_still_counts_on_the_day(
+    flow: Flow, browser: Browser
+) -> None:
+    gone = flow.book(hhmm="19:30", party_size=3)
+    ada = {"name": "Ada Lovelace", "email": "ada@example.com"}
+    flow.book(hhmm="20:00", party_size=2, guest=ada, notes="Window seat")
+    guest = f"?token={gone['manage_token']}"
+    assert flow.api.call("POST", f"{RES}/{gone['id']}/cancel{guest}")[0] == 200
+    assert flow.api.call("DELETE", f"{RES}/{gone['id']}/guest{guest}")[0] == 200
+
+    day = signed_in(browser, sign_in_link())
+    assert day.status == 200, day.text
+    assert "All bookings (2)" in day.text and "Waiting for an answer (1)" in day.text
+    assert "(details removed)" in day.text and "Grace Hopper" not in day.text
+    assert "grace@example.com" not in day.html and "Birthday" not in day.text
+    assert "Accept 20:00 Ada Lovelace" in day.text
+
+
 def test_a_form_without_its_csrf_token_is_refused(flow: Flow, browser: Browser) -> None:
     booked = flow.book()
     day = signed_in(browser, sign_in_link())
