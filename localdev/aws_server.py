@@ -12,14 +12,24 @@ from __future__ import annotations
 
 import argparse
 import functools
+import io
 import json
 import logging
 import os
 import signal
+import socket
+import socketserver
 import sys
 import threading
 from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
+from urllib.parse import unquote_to_bytes
+
+from moto.core.request import (
+    PRESERVED_HEADER_NAMES_ENVIRON_KEY,
+    environ_key_for_header,
+    should_preserve_original_header_name,
+)
 
 from localdev.aws_emulation import serialize_dynamodb_requests, silence_known_gaps
 
@@ -54,26 +64,157 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _server(host: str, port: int) -> Any:
-    """moto's WSGI application behind waitress, bound before it returns.
-
-    moto's own server (werkzeug's) closes the connection after every response and starts a
-    thread per connection: each call paid a TCP handshake and a thread on both sides
-    (docs/local-runtime.md). Waitress keeps connections alive and answers from a pool, whose
-    threads outnumber the long polls that can wait at once (each receive holds one)."""
-    import waitress.server  # type: ignore[import-untyped]
+def _server(host: str, port: int) -> _Server:
+    """moto's WSGI application behind `_Server`, bound before it returns."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    logging.getLogger("waitress").setLevel(logging.ERROR)  # "task queue depth" notices
-    application = DomainDispatcherApplication(create_backend_app)
-    return waitress.server.create_server(
-        application, host=host, port=port, threads=_THREADS, connection_limit=1000,
-        channel_timeout=300, ident="",
-    )  # fmt: skip
+    return _Server((host, port), DomainDispatcherApplication(create_backend_app))
 
 
-# Enough for every poller's long poll at once, with room for the API and the handlers' calls.
-_THREADS = 32
+class _Server(socketserver.ThreadingTCPServer):
+    """HTTP/1.1 with kept-alive connections, a thread per connection, for one WSGI app.
+
+    moto's own server (werkzeug's) closes the connection after every response: each call
+    paid a TCP handshake and a new thread on both sides. Waitress kept connections alive but
+    cost as much CPU as moto itself (measured under a drain: its event loop walks every open
+    connection on each wake-up, and each request hops from that loop to a worker thread and
+    back). Here the thread that reads a connection answers it, and an idle connection costs a
+    blocked thread, nothing more. The clients are botocore's and the tests' (Content-Length
+    bodies, or chunked)."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 1024  # a burst of clients connecting at once is never refused
+
+    def __init__(self, address: tuple[str, int], application: Any) -> None:
+        super().__init__(address, _Connection)
+        self.application = application
+        self.base_environ: dict[str, Any] = {
+            "SERVER_NAME": address[0],
+            "SERVER_PORT": str(self.server_address[1]),
+            "SCRIPT_NAME": "",
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+        }
+
+    def run(self) -> None:
+        self.serve_forever(poll_interval=0.5)
+
+    def close(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class _Connection(socketserver.StreamRequestHandler):
+    server: _Server
+    rbufsize = 65536
+
+    def handle(self) -> None:
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            while self._one_request():
+                pass
+        except (ConnectionError, TimeoutError, _BadRequest):
+            pass
+
+    def _one_request(self) -> bool:
+        line = self.rfile.readline(65537)
+        if not line:
+            return False
+        try:
+            method, target, version = line.decode("latin-1").split()
+        except ValueError as error:
+            raise _BadRequest from error
+        environ: dict[str, Any] = dict(self.server.base_environ)
+        headers: list[tuple[str, str]] = []
+        while True:
+            header = self.rfile.readline(65537)
+            if header in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = header.decode("latin-1").partition(":")
+            headers.append((name.strip(), value.strip()))
+        preserved: dict[str, str] = {}
+        for name, value in headers:
+            key = environ_key_for_header(name)
+            if "_" in name:  # never let X_Foo stand in for X-Foo (werkzeug drops these too)
+                if not should_preserve_original_header_name(name):
+                    continue
+                preserved[key] = name
+            environ[key] = f"{environ[key]},{value}" if key in environ else value
+        environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = preserved
+        if environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
+            body = self._chunked()
+            environ["CONTENT_LENGTH"] = str(len(body))
+        else:
+            body = self.rfile.read(int(environ.get("CONTENT_LENGTH") or 0))
+        path, _, query = target.partition("?")
+        if "://" in path:  # an absolute target
+            path = "/" + path.split("://", 1)[1].partition("/")[2]
+        environ.update(
+            REQUEST_METHOD=method,
+            PATH_INFO=unquote_to_bytes(path).decode("latin-1"),
+            QUERY_STRING=query,
+            SERVER_PROTOCOL=version,
+            REMOTE_ADDR=self.client_address[0],
+            REMOTE_PORT=str(self.client_address[1]),
+        )
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ.setdefault("CONTENT_LENGTH", str(len(body)))
+        keep_alive = version == "HTTP/1.1" and (
+            environ.get("HTTP_CONNECTION", "").lower() != "close"
+        )
+        self._respond(environ, method, keep_alive)
+        return keep_alive
+
+    def _chunked(self) -> bytes:
+        parts: list[bytes] = []
+        while True:
+            size = int(self.rfile.readline(65537).split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(parts)
+            parts.append(self.rfile.read(size))
+            self.rfile.readline(65537)
+
+    def _respond(self, environ: dict[str, Any], method: str, keep_alive: bool) -> None:
+        answer: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc: Any = None) -> Any:
+            answer[:] = [status, headers]
+            return lambda data: chunks.append(data)
+
+        chunks: list[bytes] = []
+        try:
+            result = self.server.application(environ, start_response)
+            try:
+                chunks.extend(result)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+        except Exception:
+            logging.getLogger("localdev.aws_server").exception("moto failed a request")
+            answer[:] = ["500 Internal Server Error", [("Content-Type", "text/plain")]]
+            chunks = [b"the emulator failed this request"]
+        status, headers = answer
+        body = b"".join(chunks)
+        lines = [f"HTTP/1.1 {status}"]
+        lines += [f"{n}: {v}" for n, v in headers if n.lower() not in _HOP_BY_HOP]
+        lines.append(f"Content-Length: {len(body)}")
+        lines.append("Connection: keep-alive" if keep_alive else "Connection: close")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.wfile.write(head + (b"" if method == "HEAD" else body))
+
+
+class _BadRequest(Exception):
+    pass
+
+
+_HOP_BY_HOP = frozenset({"content-length", "connection", "transfer-encoding", "keep-alive"})
 
 
 def _until_stdin_closes(stopping: threading.Event) -> None:
