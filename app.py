@@ -7,7 +7,7 @@ import os
 import sys
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from chalice.app import (
@@ -49,6 +49,10 @@ from chalicelib.wiring.event_sources import (
     RETENTION_SCHEDULE_HOURS,
     STAFF_NOTIFICATIONS,
 )
+
+if TYPE_CHECKING:  # imported by the schedules' first run, not the API's cold start
+    from chalicelib.services.expiry import ExpiryRun
+    from chalicelib.services.guest_details import RemovalRun
 
 if problem := local_server_problem(sys.argv, os.environ):
     refuse_to_serve(problem)  # `chalice local` for a stage it cannot serve: say what to run
@@ -432,27 +436,19 @@ def update_daily_summary(event: CloudWatchEvent) -> dict[str, bool]:
 def expire_unanswered_requests(event: CloudWatchEvent) -> dict[str, int | float]:
     """Requests still PENDING at their answer deadline -> declined "no answer in time" (the
     stream then tells the guest and staff, and the covers are released)."""
-    run = bootstrap.wiring().unanswered_requests.expire()
-    if run.expired or run.skipped:
-        logger.info(
-            "unanswered requests declined",
-            expired=run.expired,
-            skipped=run.skipped,
-            max_lateness_seconds=run.max_lateness_seconds,
-        )
-    return run.view()
+    return _logged("unanswered requests declined", bootstrap.wiring().unanswered_requests.expire())
 
 
 @app.schedule(Rate(RETENTION_SCHEDULE_HOURS, unit=Rate.HOURS))
 def remove_old_guest_details(event: CloudWatchEvent) -> dict[str, int | float]:
     """Reservations seated longer ago than the retention period (GUEST_DATA_RETENTION_DAYS)
     -> their guest's name, email, phone and notes removed; the counts stay."""
-    run = bootstrap.wiring().guest_details.remove_expired()
-    if run.removed or run.skipped:
-        logger.info(
-            "old guest details removed",
-            removed=run.removed,
-            skipped=run.skipped,
-            max_lateness_seconds=run.max_lateness_seconds,
-        )
-    return run.view()
+    return _logged("old guest details removed", bootstrap.wiring().guest_details.remove_expired())
+
+
+def _logged(what: str, run: ExpiryRun | RemovalRun) -> dict[str, int | float]:
+    """A scheduled run's counts, as it answers them; logged when it found anything to do."""
+    counts = run.view()
+    if any(value for name, value in counts.items() if name != "max_lateness_seconds"):
+        logger.info(what, extra=counts)
+    return counts

@@ -97,45 +97,37 @@ class GuestManagePages:
             return page("Your reservation", summary(reservation) + _book_again(restaurant_id), name)
         if self._details.can_remove(reservation):
             if step == _ASK_BEFORE_REMOVING:
-                keep = get_form("No, keep my details", credentials, secondary=True)
-                body = (
-                    summary(reservation)
-                    + "<p>Your name, email address, phone number and notes will be deleted "
-                    "from this reservation. The restaurant keeps only the date, the time and "
-                    "the number of guests, for its counts. This cannot be undone.</p>"
-                    + post_form("Yes, remove my details", fields={MANAGE_INTENT: REMOVE_DETAILS})
-                    + keep
+                return _question(
+                    "Remove your details?",
+                    reservation,
+                    "Your name, email address, phone number and notes will be deleted from "
+                    "this reservation. The restaurant keeps only the date, the time and the "
+                    "number of guests, for its counts. This cannot be undone.",
+                    post_form("Yes, remove my details", fields={MANAGE_INTENT: REMOVE_DETAILS}),
+                    get_form("No, keep my details", credentials, secondary=True),
+                    name,
                 )
-                return page("Remove your details?", body, name)
-            ask = get_form(
-                "Remove my details…",
-                {**credentials, CANCEL_STEP: _ASK_BEFORE_REMOVING},
-                secondary=True,
-            )
             retention = (
                 "<p>Your name, contact details and notes are removed on their own "
                 f"{self._details.retention_days} days after the date of this reservation; you "
                 "can remove them now.</p>"
             )
-            body = summary(reservation) + retention + ask + _book_again(restaurant_id)
+            offer = _offer("Remove my details…", _ASK_BEFORE_REMOVING, credentials)
+            body = summary(reservation) + retention + offer + _book_again(restaurant_id)
             return page("Your reservation", body, name)
         if reservation.status not in (Status.PENDING, Status.ACCEPTED):
             return page("Your reservation", summary(reservation) + _book_again(restaurant_id), name)
         if step == _ASK_BEFORE_CANCELLING:
-            keep = get_form("No, keep my reservation", credentials, secondary=True)
-            body = (
-                summary(reservation)
-                + "<p>The restaurant will be told and the table given to someone else.</p>"
-                + post_form("Yes, cancel my reservation")
-                + keep
+            return _question(
+                "Cancel this reservation?",
+                reservation,
+                "The restaurant will be told and the table given to someone else.",
+                post_form("Yes, cancel my reservation"),
+                get_form("No, keep my reservation", credentials, secondary=True),
+                name,
             )
-            return page("Cancel this reservation?", body, name)
-        ask = get_form(
-            "Cancel my reservation…",
-            {**credentials, CANCEL_STEP: _ASK_BEFORE_CANCELLING},
-            secondary=True,
-        )
-        return page("Your reservation", summary(reservation) + ask, name)
+        offer = _offer("Cancel my reservation…", _ASK_BEFORE_CANCELLING, credentials)
+        return page("Your reservation", summary(reservation) + offer, name)
 
     def answer(
         self, restaurant_id: str, reservation_id: str, intent: str | None, by: str
@@ -173,6 +165,19 @@ class GuestManagePages:
             "were deleted from this reservation.</p>" + summary(done) + _book_again(restaurant_id)
         )
         return page("Your details were removed", body, name)
+
+
+def _question(
+    title: str, reservation: Reservation, what_happens: str, yes: str, no: str, restaurant: str
+) -> Response:
+    """The question a guest answers before a change that cannot be undone."""
+    body = summary(reservation) + f"<p>{escape(what_happens)}</p>" + yes + no
+    return page(title, body, restaurant)
+
+
+def _offer(button: str, step: str, credentials: dict[str, str]) -> str:
+    """The button that opens this page again asking the question of `step`."""
+    return get_form(button, {**credentials, CANCEL_STEP: step}, secondary=True)
 
 
 def _book_again(restaurant_id: str) -> str:

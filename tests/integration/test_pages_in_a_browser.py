@@ -62,6 +62,15 @@ def requested(flow: Flow, **overrides: Any) -> tuple[dict[str, Any], SentEmail]:
     return booked, email
 
 
+def confirmed(flow: Flow, browser: Browser) -> tuple[dict[str, Any], SentEmail]:
+    """A booking request staff accepted from their email, and the guest's confirmation."""
+    booked, email = requested(flow)
+    browser.submit(browser.open(staff_link(email, "Accept")), "Accept reservation")
+    flow.pipeline.drain()
+    [confirmation] = emails_to_guest()
+    return booked, confirmation
+
+
 @pytest.fixture
 def browser(flow: Flow) -> Browser:
     return Browser(through_test_client(flow.api.client))
@@ -114,10 +123,7 @@ def test_staff_decline_with_a_reason_from_the_email(flow: Flow, browser: Browser
 def test_guest_confirms_then_cancels_from_the_confirmation_email(
     flow: Flow, browser: Browser
 ) -> None:
-    booked, email = requested(flow)
-    browser.submit(browser.open(staff_link(email, "Accept")), "Accept reservation")
-    flow.pipeline.drain()
-    [confirmation] = emails_to_guest()
+    booked, confirmation = confirmed(flow, browser)
 
     page = browser.open(manage_link(confirmation))
     assert page.status == 200 and "Chez Test" in page.text
@@ -151,10 +157,7 @@ def test_guest_confirms_then_cancels_from_the_confirmation_email(
 def test_after_the_meal_the_guest_removes_their_details_from_the_confirmation_email(
     flow: Flow, browser: Browser
 ) -> None:
-    booked, email = requested(flow)
-    browser.submit(browser.open(staff_link(email, "Accept")), "Accept reservation")
-    flow.pipeline.drain()
-    [confirmation] = emails_to_guest()
+    booked, confirmation = confirmed(flow, browser)
     before = browser.open(manage_link(confirmation))
     assert [form.buttons for form in before.forms()] == [["Cancel my reservation…"]]
 

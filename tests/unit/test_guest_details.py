@@ -12,28 +12,11 @@ from chalicelib.domain.reservations import REMOVED_BY_RETENTION, Reservation
 from chalicelib.services.booking import ReservationDesk
 from chalicelib.services.guest_details import GuestDetails
 from chalicelib.services.ports import TimelineStep
-from tests.builders import NOW, Clock, booking, local, next_weekday, restaurant_spec
+from tests.builders import NOW, Clock, booking, local, next_weekday
 from tests.fakes import InMemoryStores
 
 FRIDAY = next_weekday(NOW, 4)
 RID = "chez-test"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def store(clock: Clock) -> InMemoryStores:
-    store = InMemoryStores()
-    store.admin(clock).create(restaurant_spec(capacity=8))
-    return store
-
-
-@pytest.fixture
-def desk(store: InMemoryStores, clock: Clock) -> ReservationDesk:
-    return store.desk(clock)
 
 
 def details(store: InMemoryStores, clock: Clock, days: int = 90) -> GuestDetails:

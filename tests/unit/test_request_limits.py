@@ -26,16 +26,6 @@ def store() -> InMemoryStores:
     return store
 
 
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def desk(store: InMemoryStores, clock: Clock) -> ReservationDesk:
-    return store.desk(clock)
-
-
 def request_as(email: str, hhmm: str = "19:30") -> object:
     return booking(local(WEDNESDAY, hhmm), guest={"name": "Ada", "email": email})
 

@@ -19,23 +19,6 @@ from tests.fakes import InMemoryStores
 WEDNESDAY = next_weekday(NOW, 2)
 
 
-@pytest.fixture
-def store() -> InMemoryStores:
-    store = InMemoryStores()
-    store.admin(Clock()).create(restaurant_spec(capacity=8))
-    return store
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def desk(store: InMemoryStores, clock: Clock) -> ReservationDesk:
-    return store.desk(clock)
-
-
 def book(desk: ReservationDesk, hhmm: str = "19:30", party_size: int = 4) -> str:
     return desk.request("chez-test", booking(local(WEDNESDAY, hhmm), party_size)).reservation.id
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from chalicelib.domain.reservations import (
     DECLINED_BY_DEADLINE,
     DECLINED_BY_STAFF,
@@ -21,23 +19,6 @@ from tests.fakes import InMemoryReservations, InMemoryStores
 
 FRIDAY = next_weekday(NOW, 4)  # more than 24 h after NOW: the 24 h deadline comes first
 RID = "chez-test"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def store(clock: Clock) -> InMemoryStores:
-    store = InMemoryStores()
-    store.admin(clock).create(restaurant_spec(capacity=8, response_deadline_hours=24))
-    return store
-
-
-@pytest.fixture
-def desk(store: InMemoryStores, clock: Clock) -> ReservationDesk:
-    return store.desk(clock)
 
 
 def book(desk: ReservationDesk, hhmm: str = "19:30", day: object = FRIDAY) -> Reservation:
