@@ -16,7 +16,13 @@ from dataclasses import dataclass
 
 from bench import aws_calls, lambda_cpu
 from bench.common import Table
-from chalicelib.wiring.event_sources import FUNCTION_MEMORY_MB, LAMBDA_ARCHITECTURE
+from chalicelib.wiring.event_sources import (
+    EXPIRY_SCHEDULE_MINUTES,
+    FUNCTION_MEMORY_MB,
+    LAMBDA_ARCHITECTURE,
+    RETENTION_HANDLER,
+    RETENTION_SCHEDULE_HOURS,
+)
 
 REGION = "us-east-1 (N. Virginia)"
 READ_ON = "2026-12-01"
@@ -97,6 +103,9 @@ MEASURED_AS = {
     "notify_staff": "consumer",
     "notify_guest": "consumer",
     "update_daily_summary": "summary",
+    # Not measured under the CPU model: a read and a conditional write per reservation, as
+    # the totals consumer does per event, so priced at its time.
+    "remove_old_guest_details": "summary",
 }
 RELAY_BATCH = 100
 
@@ -168,6 +177,8 @@ def this_service_work(flow: aws_calls.Flow) -> dict[str, Work]:
                              flow.ses_emails - staff_emails),
         "update_daily_summary": Work(per(flow.invocations["update_daily_summary"]),
                                      per(flow.invocations["update_daily_summary"])),
+        # One removal each; the runs themselves are fixed a month (fixed_monthly).
+        RETENTION_HANDLER: Work(0.0, 1.0),
     }  # fmt: skip
 
 
@@ -236,7 +247,10 @@ def naive(inputs: Inputs, volume: int) -> Bill:
         + flow.ses_emails * inputs.warm_seconds("notify_guest")
         + flow.events * inputs.warm_seconds("publish_reservation_events")
     )
-    work = {"api_handler": Work(api, seconds / inputs.warm_seconds("api_handler"))}
+    work = {
+        "api_handler": Work(api, seconds / inputs.warm_seconds("api_handler")),
+        RETENTION_HANDLER: Work(0.0, 1.0),  # the same removal as this service's
+    }
     lines = common_lines(flow, volume, sqs=False)
     lines["DynamoDB stream reads"] = 0.0
     lines.update(lambda_lines(inputs, work, volume))
@@ -282,8 +296,23 @@ def dynamodb_monthly(flow: aws_calls.Flow, volume: int) -> tuple[float, float]:
     return on_demand, provisioned
 
 
-def fixed_monthly() -> float:
-    return ALARMS * PRICES["alarm_month"].dollars
+def schedule_runs_per_month() -> float:
+    return MINUTES_PER_MONTH / EXPIRY_SCHEDULE_MINUTES + HOURS_PER_MONTH / RETENTION_SCHEDULE_HOURS
+
+
+def fixed_monthly(inputs: Inputs) -> float:
+    """The alarms, and the two schedules' runs whatever the volume: each an invocation, one
+    Query of the due index (half a read unit) and, at 256 MB, about a totals event's time."""
+    runs = schedule_runs_per_month()
+    run = (
+        PRICES["lambda_request"].dollars
+        + 0.5 * PRICES["read_request_unit"].dollars
+        + inputs.warm_seconds(RETENTION_HANDLER)
+        * FUNCTION_MEMORY_MB[RETENTION_HANDLER]
+        / 1024
+        * gb_second_price()
+    )
+    return ALARMS * PRICES["alarm_month"].dollars + runs * run
 
 
 def per_million_table(inputs: Inputs, volume: int = 1_000_000) -> Table:
@@ -336,7 +365,9 @@ def per_million_table(inputs: Inputs, volume: int = 1_000_000) -> Table:
         "Lambda invocations",
         "not counted: the staff page view before Accept (one more API request and read for "
         "every design), GSI1's write units, CloudWatch Logs, data transfer, free tiers; "
-        f"fixed a month: {ALARMS} alarms ${fixed_monthly():.2f}",
+        f"fixed a month: {ALARMS} alarms and {schedule_runs_per_month():,.0f} schedule runs "
+        f"${fixed_monthly(inputs):.2f}; the retention's removal (a read, a query, a write) "
+        "is counted per reservation in both designs",
         "Pipes: each record past the filter is a request; its GetRecords are billed (only "
         f"Lambda triggers read free): {PIPES_POLLS_PER_SECOND_PER_SHARD:.0f} polls/s per shard "
         f"assumed, ${pipes_stream_reads_per_month():.2f} a shard-month after the free "
@@ -363,7 +394,7 @@ def scaling_table(inputs: Inputs) -> Table:
     flow = inputs.calls.by_batch[100]
     for volume in VOLUMES:
         ours, plain, piped = (
-            design(inputs, volume).total * volume + fixed_monthly()
+            design(inputs, volume).total * volume + fixed_monthly(inputs)
             for design in (this_service, naive, with_pipes)
         )
         on_demand, provisioned = dynamodb_monthly(flow, volume)
@@ -379,7 +410,8 @@ def scaling_table(inputs: Inputs) -> Table:
     on_demand, provisioned = dynamodb_monthly(flow, VOLUMES[-1])
     break_even = PEAK_TO_AVERAGE * on_demand / provisioned
     table.notes += [
-        f"monthly totals include the fixed ${fixed_monthly():.2f} of alarms; the table columns "
+        f"monthly totals include the fixed ${fixed_monthly(inputs):.2f} of alarms and schedules; "
+        "the table columns "
         "are this service's reads and writes alone",
         f"provisioned capacity is cheaper only when the peak stays under ~{break_even:.1f}× the "
         "month's average rate (or with reserved capacity); bookings peak at dinner time, so "
