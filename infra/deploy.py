@@ -8,7 +8,9 @@
    source `chalice package` uses: the stream and queue mappings' settings
    (update_event_source_mapping), the on_cw_event handlers' rules on the service's bus with
    retry policy and DLQ, and their asynchronous-invocation retries and DLQ; and the API
-   stage's throttling from infra/stages.py (update_stage).
+   stage's throttling from infra/stages.py (update_stage); the API function's log retention
+   (Chalice names the log group it makes for `log_retention_in_days` after `api_handler`, not
+   after the API's function, `reservations-<stage>`).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from chalicelib.wiring.event_sources import (
 from infra import ROOT
 from infra.names import function_name, stack_name
 from infra.package import RESOURCES, resource_parameters
-from infra.stages import api_throttling, staff_sending
+from infra.stages import LOG_RETENTION_DAYS, api_throttling, staff_sending
 
 CONFIG = ROOT / ".chalice" / "config.json"
 
@@ -187,6 +189,17 @@ def deployed_rest_api(stage: str, project_dir: Path = ROOT) -> tuple[str, str]:
     raise RuntimeError("chalice deploy recorded no REST API")
 
 
+def apply_api_log_retention(logs: Any, stage: str) -> None:
+    """The stage's log retention on the API function's own log group (made now if Lambda has
+    not made it yet); the other functions' groups Chalice makes with it."""
+    group = f"/aws/lambda/{stack_name(stage)}"
+    try:
+        logs.create_log_group(logGroupName=group)
+    except logs.exceptions.ResourceAlreadyExistsException:
+        pass
+    logs.put_retention_policy(logGroupName=group, retentionInDays=LOG_RETENTION_DAYS[stage])
+
+
 def post_deploy(
     session: Any, stage: str, outputs: dict[str, str], rest_api: tuple[str, str] | None = None
 ) -> None:
@@ -195,6 +208,7 @@ def post_deploy(
     apply_mapping_settings(lambda_client, stage, outputs)
     rest_api_id, api_stage = rest_api or deployed_rest_api(stage)
     apply_api_throttling(session.client("apigateway"), stage, rest_api_id, api_stage)
+    apply_api_log_retention(session.client("logs"), stage)
     for subscription in (GUEST_NOTIFICATIONS, DAILY_SUMMARY):
         subscribe_on_bus(session.client("events"), lambda_client, stage, outputs, subscription)
 

@@ -22,6 +22,7 @@ from chalicelib.wiring.event_sources import (
 )
 from infra import ROOT
 from infra.names import secret_parameter, stack_name
+from infra.stages import LOG_RETENTION_DAYS
 
 CHALICE = ROOT / ".chalice"
 STAGES = ("dev", "prod")
@@ -241,6 +242,7 @@ def write() -> None:
         stage_config = config["stages"][stage]
         stage_config["autogen_policy"] = False
         stage_config["lambda_architecture"] = LAMBDA_ARCHITECTURE
+        stage_config["log_retention_in_days"] = LOG_RETENTION_DAYS[stage]
         functions = stage_config.setdefault("lambda_functions", {})
         for function in FUNCTIONS:
             policy_file(stage, function).write_text(rendered(stage, function))

@@ -165,6 +165,11 @@ def function_overrides(stage: str) -> dict[str, Any]:
     for function, override in overrides.items():
         override["Properties"]["FunctionName"] = function_name(stage, chalice_name(function))
     overrides["APIHandler"] = {"Properties": {"FunctionName": stack_name(stage)}}
+    # Chalice names the API function's log group after `${ApiHandler}`, a resource it calls
+    # APIHandler: point it at the function (its `log_retention_in_days`, infra/stages.py).
+    overrides["ApiHandlerLogGroup"] = {
+        "Properties": {"LogGroupName": {"Fn::Sub": "/aws/lambda/${APIHandler}"}}
+    }
     return overrides
 
 

@@ -44,6 +44,13 @@ def staff_sending(stage: str, project_dir: Path = ROOT) -> StaffSending:
     return StaffSending(float(rate))
 
 
+# How long each deployed stage's Lambda logs are kept (CloudWatch Logs; Lambda's own default
+# keeps them forever). They carry ids, never personal data (docs/privacy.md); 30 days covers
+# the investigation of a failure, whose DLQ messages wait 14. Written into each stage of
+# .chalice/config.json as `log_retention_in_days` by `python -m infra.iam`.
+LOG_RETENTION_DAYS = {"dev": 7, "prod": 30}
+
+
 @dataclass(frozen=True)
 class ApiThrottling:
     """API Gateway's stage-wide throttling: a steady rate (requests/s, token bucket refill)

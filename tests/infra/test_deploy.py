@@ -32,7 +32,7 @@ from infra.deploy import (
     write_stage_variables,
 )
 from infra.names import function_name
-from infra.stages import api_throttling, staff_sending
+from infra.stages import LOG_RETENTION_DAYS, api_throttling, staff_sending
 from localdev.aws_emulation import known_gaps_quiet
 
 
@@ -142,6 +142,12 @@ def test_post_deploy_applies_what_decorators_cannot_express(
     post_deploy(aws, "dev", stack, rest_api)
     post_deploy(aws, "dev", stack, rest_api)  # idempotent: a second deploy changes nothing
 
+    [group] = aws.client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/")[
+        "logGroups"
+    ]  # the API function's (Chalice's own deploy makes the others', named after each)
+    assert (group["logGroupName"], group["retentionInDays"]) == (
+        "/aws/lambda/reservations-dev", LOG_RETENTION_DAYS["dev"])  # fmt: skip
+
     api_stage = aws.client("apigateway").get_stage(restApiId=rest_api[0], stageName="api")
     throttling = api_throttling("dev")
     assert api_stage["methodSettings"]["*/*"]["throttlingRateLimit"] == throttling.rate_limit
@@ -206,3 +212,4 @@ def test_chalice_deploy_gives_each_function_its_memory_timeout_and_architecture(
         assert config.lambda_timeout == FUNCTION_TIMEOUT_SECONDS[function], function
         assert config.lambda_architecture == LAMBDA_ARCHITECTURE == "arm64", function
         assert config.reserved_concurrency is None, function  # the decision: docs/deploy.md
+        assert config.log_retention_in_days == LOG_RETENTION_DAYS[stage], function

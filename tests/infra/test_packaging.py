@@ -24,7 +24,7 @@ from infra import ROOT
 from infra.iam import FUNCTIONS, policy
 from infra.names import secret_parameter, stack_name
 from infra.package import RESOURCES, load_resources, logical_id, package
-from infra.stages import api_throttling, staff_sending
+from infra.stages import LOG_RETENTION_DAYS, api_throttling, staff_sending
 
 pytestmark = pytest.mark.slow
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
@@ -134,6 +134,17 @@ def test_every_function_has_its_memory_architecture_and_no_reserved_concurrency(
         assert properties["Runtime"] == runtime, function  # Chalice: the packaging interpreter
         assert "ReservedConcurrentExecutions" not in properties, function
     assert set(FUNCTION_MEMORY_MB) == set(FUNCTIONS)
+
+
+def test_every_function_logs_to_a_group_kept_the_stages_days(transformed: dict[str, Any]) -> None:
+    resources = transformed["Resources"]
+    kept = {
+        r["Properties"]["LogGroupName"]["Fn::Sub"]: r["Properties"]["RetentionInDays"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Logs::LogGroup"
+    }
+    functions = ["APIHandler" if f == "api_handler" else logical_id(f) for f in FUNCTIONS]
+    assert kept == {f"/aws/lambda/${{{name}}}": LOG_RETENTION_DAYS["prod"] for name in functions}
 
 
 def test_the_zip_holds_wheels_for_arm64(packaged: Path) -> None:
