@@ -22,6 +22,9 @@ def main() -> int:
     from chalice import local
     from chalice.cli import main as chalice_main
 
+    from localdev.client_speedups import speed_up_clients
+
+    speed_up_clients()
     local.ThreadedHTTPServer.request_queue_size = LISTEN_BACKLOG
     setattr(local.ChaliceRequestHandler, "version_string", lambda self: "chalice-local")  # noqa: B010
     sys.argv[0] = "chalice"

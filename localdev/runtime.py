@@ -21,6 +21,7 @@ from chalice.app import (
     SQSEventConfig,
 )
 
+from localdev.client_speedups import speed_up_clients
 from localdev.console import AppWords, Console, watch_put_events
 from localdev.faults import HANDLER, FaultInjector, format_faults, parse_faults
 from localdev.outbox import Outbox
@@ -85,6 +86,7 @@ class LocalRuntime:
         self.handlers: list[str] = []
 
     def start(self) -> None:
+        speed_up_clients()
         app_module = self._app.load()
         for service in sorted(_FAULTABLE_CLIENTS):  # faults can be set later, while it runs
             self._faults.install(self._app.client(service))
