@@ -67,7 +67,7 @@ class OncePerEvent(Generic[E]):
             key_prefix=consumer,
         )
         def run(envelope: dict[str, Any]) -> dict[str, Any]:
-            self._ran.set(True)  # Powertools calls this only for an event not seen before
+            # Powertools calls this only for an event not seen before.
             done = work(read(envelope))
             self._done.set(done)
             # What Powertools keeps (the record, 7 days) is the message id only: the
@@ -78,9 +78,9 @@ class OncePerEvent(Generic[E]):
         self._timeline = timeline
         self._metrics = metrics or NoMetrics()
         self._consumer = consumer
-        self._ran: contextvars.ContextVar[bool] = contextvars.ContextVar(consumer, default=False)
+        # What `work` answered in this call; None: it did not run (the event was handled).
         self._done: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
-            consumer + ":done", default=None
+            consumer, default=None
         )
         self._logger = Logger(service="reservation-service", child=True)
 
@@ -88,7 +88,7 @@ class OncePerEvent(Generic[E]):
         if context is not None:
             # Lets an in-progress record expire with the invocation, so a crashed run is retried.
             self._config.register_lambda_context(context)
-        ran, done_before = self._ran.set(False), self._done.set(None)
+        done_before = self._done.set(None)
         detail = envelope.get("detail") or {}
         self._logger.set_correlation_id(detail.get("correlation_id"))
         try:
@@ -98,14 +98,15 @@ class OncePerEvent(Generic[E]):
             self._metrics.count("EmailsFailed")
             raise
         else:
-            done = result.get("result")
-            sent = done if isinstance(done, dict) else {"message_id": str(done)}
+            stored = result.get("result")
+            sent = stored if isinstance(stored, dict) else {"message_id": str(stored)}
             # `work` answers {} when the event needs no email (e.g. staff are not told of
             # their own cancellations): nothing to record or count.
-            if not self._ran.get():
+            done = self._done.get()
+            if done is None:
                 what = "email skipped: event already handled"
             else:
-                what = "email sent" if sent else "no email for this event"
+                what = "email sent" if done else "no email for this event"
             self._logger.info(
                 what,
                 consumer=self._consumer,
@@ -113,11 +114,10 @@ class OncePerEvent(Generic[E]):
                 reservation_id=(detail.get("reservation") or {}).get("id"),
                 message_id=sent.get("message_id"),
             )
-            if self._ran.get() and sent:
-                self._record(detail, "email sent", self._done.get() or sent)
+            if done:
+                self._record(detail, "email sent", done)
                 self._metrics.count("EmailsSent")
         finally:
-            self._ran.reset(ran)
             self._done.reset(done_before)
             self._metrics.flush()
         return result
