@@ -51,8 +51,7 @@ from chalicelib.wiring.event_sources import (
 )
 
 if TYPE_CHECKING:  # imported by the schedules' first run, not the API's cold start
-    from chalicelib.services.expiry import ExpiryRun
-    from chalicelib.services.guest_details import RemovalRun
+    from chalicelib.services.schedules import ScheduledRun
 
 if problem := local_server_problem(sys.argv, os.environ):
     refuse_to_serve(problem)  # `chalice local` for a stage it cannot serve: say what to run
@@ -446,9 +445,8 @@ def remove_old_guest_details(event: CloudWatchEvent) -> dict[str, int | float]:
     return _logged("old guest details removed", bootstrap.wiring().guest_details.remove_expired())
 
 
-def _logged(what: str, run: ExpiryRun | RemovalRun) -> dict[str, int | float]:
+def _logged(what: str, run: ScheduledRun) -> dict[str, int | float]:
     """A scheduled run's counts, as it answers them; logged when it found anything to do."""
-    counts = run.view()
-    if any(value for name, value in counts.items() if name != "max_lateness_seconds"):
-        logger.info(what, extra=counts)
-    return counts
+    if run.found_work:
+        logger.info(what, extra=run.view())
+    return run.view()

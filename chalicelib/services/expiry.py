@@ -6,7 +6,6 @@ second run (or two runs at once) changes nothing."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chalicelib.domain.errors import ConcurrentUpdate, Conflict
@@ -18,28 +17,12 @@ from chalicelib.domain.reservations import (
 )
 from chalicelib.services.booking import Clock, utc_now
 from chalicelib.services.ports import ReservationStore
+from chalicelib.services.schedules import ScheduledRun
 
 # At most this many a run (one scheduled run a minute): a backlog drains over a few runs
 # instead of one run outliving its timeout.
 MAX_EXPIRIES_PER_RUN = 500
 _ATTEMPTS = 3
-
-
-@dataclass(frozen=True)
-class ExpiryRun:
-    """What one run did: requests declined, requests found overdue but answered meanwhile
-    (or changed by someone else three times), and the latest decline past its deadline."""
-
-    expired: int
-    skipped: int
-    max_lateness_seconds: float
-
-    def view(self) -> dict[str, int | float]:
-        return {
-            "expired": self.expired,
-            "skipped": self.skipped,
-            "max_lateness_seconds": round(self.max_lateness_seconds, 3),
-        }
 
 
 class UnansweredRequests:
@@ -49,8 +32,9 @@ class UnansweredRequests:
         self._reservations = reservations
         self._clock = clock
 
-    def expire(self) -> ExpiryRun:
-        """Decline every overdue PENDING request (up to MAX_EXPIRIES_PER_RUN)."""
+    def expire(self) -> ScheduledRun:
+        """Decline every overdue PENDING request (up to MAX_EXPIRIES_PER_RUN); skipped: found
+        overdue but answered meanwhile (or changed by someone else three times)."""
         now = self._clock()
         expired, skipped, lateness = 0, 0, timedelta(0)
         for overdue in self._reservations.unanswered_by(now, MAX_EXPIRIES_PER_RUN):
@@ -61,7 +45,7 @@ class UnansweredRequests:
             expired += 1
             assert declined.answer_by is not None
             lateness = max(lateness, declined.updated_at - declined.answer_by)
-        return ExpiryRun(expired, skipped, lateness.total_seconds())
+        return ScheduledRun("expired", expired, skipped, lateness.total_seconds())
 
     def _decline(self, overdue: Reservation, now: datetime) -> Reservation | None:
         # The index is read eventually consistent: re-read the item, decide on it, and write

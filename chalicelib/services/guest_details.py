@@ -11,36 +11,19 @@ changes no status, so the stream relay publishes no event for it and nobody is e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
-from chalicelib.domain.errors import ConcurrentUpdate, Conflict, NotFound
+from chalicelib.domain.errors import ConcurrentUpdate, NotFound
 from chalicelib.domain.reservations import REMOVED_BY_RETENTION, Reservation
 from chalicelib.services import correlation
 from chalicelib.services.booking import Clock, utc_now
 from chalicelib.services.ports import ReservationStore, TimelineStore
+from chalicelib.services.schedules import ScheduledRun
 
 DEFAULT_RETENTION_DAYS = 90
 # At most this many a run (one scheduled run an hour): a backlog drains over a few runs.
 MAX_REMOVALS_PER_RUN = 1000
 _ATTEMPTS = 3
-
-
-@dataclass(frozen=True)
-class RemovalRun:
-    """What one scheduled run did: reservations whose details it removed, those it found but
-    left (changed meanwhile), and how long after its due time the latest removal came."""
-
-    removed: int
-    skipped: int
-    max_lateness_seconds: float
-
-    def view(self) -> dict[str, int | float]:
-        return {
-            "removed": self.removed,
-            "skipped": self.skipped,
-            "max_lateness_seconds": round(self.max_lateness_seconds, 3),
-        }
 
 
 class GuestDetails:
@@ -85,9 +68,9 @@ class GuestDetails:
             "the reservation is being changed by someone else; retry", field="reservation_id"
         )
 
-    def remove_expired(self) -> RemovalRun:
+    def remove_expired(self) -> ScheduledRun:
         """Remove the details of every reservation seated longer ago than the retention period
-        (up to MAX_REMOVALS_PER_RUN)."""
+        (up to MAX_REMOVALS_PER_RUN); skipped: found due but changed meanwhile."""
         now = self._clock()
         due_by = now - self._retention
         removed, skipped, lateness = 0, 0, timedelta(0)
@@ -98,10 +81,12 @@ class GuestDetails:
                 continue
             removed += 1
             lateness = max(lateness, self._clock() - (done.starts_at + self._retention))
-        return RemovalRun(removed, skipped, lateness.total_seconds())
+        return ScheduledRun("removed", removed, skipped, lateness.total_seconds())
 
     def _expire(self, restaurant_id: str, reservation_id: str) -> Reservation | None:
         # The index is read eventually consistent: re-read, decide, write on that version.
+        # Seated a retention period (a day at least) ago, it is over (a meal lasts 8 h at
+        # most), so the removal is never refused as too early.
         for _ in range(_ATTEMPTS):
             before = self._reservations.get_reservation(restaurant_id, reservation_id)
             if before is None or before.guest_details_removed:
@@ -114,8 +99,6 @@ class GuestDetails:
                 self._store(before, after)
             except ConcurrentUpdate:
                 continue
-            except Conflict:  # still waiting for an answer (a request stored before deadlines)
-                return None
             return after
         return None
 

@@ -126,7 +126,7 @@ def test_the_retention_run_removes_details_the_period_after_the_seating_only(
     assert run.remove_expired().view()["removed"] == 0
     clock.now = declined.starts_at + timedelta(days=90, seconds=30)
     done = run.remove_expired()
-    assert (done.removed, done.skipped) == (3, 0)
+    assert (done.done, done.skipped) == (3, 0)
     assert done.max_lateness_seconds == 3600 + 30  # the 19:30 seating was due first
     stored = store.reservations.stored
     gone = {accepted.id, cancelled.id, declined.id}
@@ -143,8 +143,8 @@ def test_the_retention_period_is_configurable(
 ) -> None:
     accepted = desk.accept(RID, book(desk).id)
     clock.now = accepted.starts_at + timedelta(days=31)
-    assert details(store, clock, days=90).remove_expired().removed == 0
-    assert details(store, clock, days=30).remove_expired().removed == 1
+    assert details(store, clock, days=90).remove_expired().done == 0
+    assert details(store, clock, days=30).remove_expired().done == 1
 
 
 def test_a_request_still_waiting_for_an_answer_is_left_to_the_expiry(
@@ -152,7 +152,7 @@ def test_a_request_still_waiting_for_an_answer_is_left_to_the_expiry(
 ) -> None:
     waiting = book(desk)
     clock.now = waiting.starts_at + timedelta(days=91)
-    assert details(store, clock).remove_expired().removed == 0  # the expiry declines it first
+    assert details(store, clock).remove_expired().done == 0  # the expiry declines it first
     assert store.reservations.get_reservation(RID, waiting.id).guest is not None  # type: ignore[union-attr]
 
 
