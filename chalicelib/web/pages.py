@@ -197,13 +197,18 @@ def guests(party_size: int) -> str:
     return "1 guest" if party_size == 1 else f"{party_size} guests"
 
 
+def hidden_inputs(fields: dict[str, str]) -> str:
+    """`fields` as a form's hidden inputs, names and values escaped."""
+    return "".join(
+        f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
+        for name, value in fields.items()
+    )
+
+
 def post_form(button: str, with_reason: bool = False, fields: dict[str, str] | None = None) -> str:
     """A form that POSTs back to this page's own URL (no action attribute), with `fields` as
     hidden inputs."""
-    hidden = "".join(
-        f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
-        for name, value in (fields or {}).items()
-    )
+    hidden = hidden_inputs(fields or {})
     reason = (
         '<label for="reason">Reason for the guest (optional)</label>'
         '<textarea id="reason" name="reason" rows="3" maxlength="500"></textarea>'
@@ -218,10 +223,7 @@ def post_form(button: str, with_reason: bool = False, fields: dict[str, str] | N
 
 def get_form(button: str, fields: dict[str, str], secondary: bool = False) -> str:
     """A form that opens this page again with `fields` as its query (no action attribute)."""
-    hidden = "".join(
-        f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
-        for name, value in fields.items()
-    )
+    hidden = hidden_inputs(fields)
     kind = ' class="secondary"' if secondary else ""
     return (
         f'<form method="get">{hidden}<button type="submit"{kind}>{escape(button)}</button></form>'
