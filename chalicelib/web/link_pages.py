@@ -93,8 +93,6 @@ class GuestManagePages:
         reservation = self._desk.get(restaurant_id, reservation_id)
         name = self._restaurants.get(restaurant_id).name
         credentials = {MANAGE_TOKEN: token} if token else {}
-        if reservation.guest_details_removed:
-            return page("Your reservation", summary(reservation) + _book_again(restaurant_id), name)
         if self._details.can_remove(reservation):
             if step == _ASK_BEFORE_REMOVING:
                 return _question(
@@ -115,7 +113,8 @@ class GuestManagePages:
             offer = _offer("Remove my details…", _ASK_BEFORE_REMOVING, credentials)
             body = summary(reservation) + retention + offer + _book_again(restaurant_id)
             return page("Your reservation", body, name)
-        if reservation.status not in (Status.PENDING, Status.ACCEPTED):
+        cancellable = reservation.status in (Status.PENDING, Status.ACCEPTED)
+        if reservation.guest_details_removed or not cancellable:
             return page("Your reservation", summary(reservation) + _book_again(restaurant_id), name)
         if step == _ASK_BEFORE_CANCELLING:
             return _question(
