@@ -167,19 +167,26 @@ def test_every_effect_once_under_failing_calls_and_crashing_handlers(chaos: Runt
     # operator redrives them. Wait for most of them, or until nothing more arrives for a while.
     progress = {"sent": -1, "since": time.monotonic()}
 
+    def faults_so_far() -> Counter[str]:
+        return Counter(
+            match.group(1)
+            for line in list(chaos.console)
+            if (match := re.search(r" fault\s+(\S+) failed \(injected\)", line))
+        )
+
     def settled() -> bool:
         counts, _ = email_counts(chaos, bookings)
         sent = sum(min(counts[k], v) for k, v in expected.items())
         if sent != progress["sent"]:
             progress.update(sent=sent, since=time.monotonic())
-        return sent >= emails * 0.9 or time.monotonic() - progress["since"] > 20
+        done = sent >= emails * 0.9 or time.monotonic() - progress["since"] > 20
+        # ...and every handler has crashed at least once (asserted below): a run whose retries
+        # paused early would otherwise end this phase before some handler ran at all.
+        crashed = {f"handler:{name}" for name in HANDLERS} <= set(faults_so_far())
+        return done and crashed
 
     eventually(settled, 120 + RESERVATIONS * 0.6, "the faults' retries to run their course")
-    injected = Counter(
-        match.group(1)
-        for line in chaos.console
-        if (match := re.search(r" fault\s+(\S+) failed \(injected\)", line))
-    )
+    injected = faults_so_far()
     assert {f"handler:{name}" for name in HANDLERS} <= set(injected), injected
 
     # The operator's turn: faults off, then what waits is redriven and recovered.
