@@ -21,6 +21,7 @@ import socket
 import socketserver
 import sys
 import threading
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 from urllib.parse import unquote_to_bytes
@@ -34,6 +35,7 @@ from moto.core.request import (
 from localdev.aws_emulation import serialize_dynamodb_requests, silence_known_gaps
 
 READY = "ready"
+REQUESTS_PATH = "/_localdev/requests"  # GET: requests answered so far, by operation
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,6 +91,7 @@ class _Server(socketserver.ThreadingTCPServer):
     def __init__(self, address: tuple[str, int], application: Any) -> None:
         super().__init__(address, _Connection)
         self.application = application
+        self.requests = _Requests()
         self.base_environ: dict[str, Any] = {
             "SERVER_NAME": address[0],
             "SERVER_PORT": str(self.server_address[1]),
@@ -182,6 +185,11 @@ class _Connection(socketserver.StreamRequestHandler):
             self.rfile.readline(65537)
 
     def _respond(self, environ: dict[str, Any], method: str, keep_alive: bool) -> None:
+        if environ["PATH_INFO"] == REQUESTS_PATH:
+            counts = json.dumps(self.server.requests.counts()).encode()
+            self._send("200 OK", [("Content-Type", "application/json")], counts, method, keep_alive)
+            return
+        self.server.requests.count(environ, environ["wsgi.input"].getvalue())
         answer: list[Any] = []
 
         def start_response(status: str, headers: list[tuple[str, str]], exc: Any = None) -> Any:
@@ -201,7 +209,12 @@ class _Connection(socketserver.StreamRequestHandler):
             answer[:] = ["500 Internal Server Error", [("Content-Type", "text/plain")]]
             chunks = [b"the emulator failed this request"]
         status, headers = answer
-        body = b"".join(chunks)
+        self._send(status, headers, b"".join(chunks), method, keep_alive)
+
+    def _send(
+        self, status: str, headers: list[tuple[str, str]], body: bytes, method: str,
+        keep_alive: bool,
+    ) -> None:  # fmt: skip
         lines = [f"HTTP/1.1 {status}"]
         lines += [f"{n}: {v}" for n, v in headers if n.lower() not in _HOP_BY_HOP]
         lines.append(f"Content-Length: {len(body)}")
@@ -212,6 +225,31 @@ class _Connection(socketserver.StreamRequestHandler):
 
 class _BadRequest(Exception):
     pass
+
+
+class _Requests:
+    """How many requests of each operation the emulator has answered since it started,
+    served at REQUESTS_PATH (the benchmarks read it to relate CPU to calls). An operation is
+    named by its X-Amz-Target (JSON protocols) or its Action (query protocols)."""
+
+    def __init__(self) -> None:
+        self._counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def count(self, environ: Mapping[str, Any], body: bytes) -> None:
+        target = environ.get("HTTP_X_AMZ_TARGET")
+        if target:
+            operation = target.rpartition(".")[2]
+        else:
+            form = body if body else environ.get("QUERY_STRING", "").encode()
+            fields = dict(f.partition(b"=")[::2] for f in form.split(b"&"))
+            operation = fields.get(b"Action", b"other").decode("latin-1")
+        with self._lock:
+            self._counts[operation] += 1
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
 
 
 _HOP_BY_HOP = frozenset({"content-length", "connection", "transfer-encoding", "keep-alive"})
