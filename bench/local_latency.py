@@ -1,6 +1,9 @@
 """End-to-end latency on the local runtime: POST a booking -> the staff email visible in the
 outbox, over N reservations at concurrency 1 and 8, with the emulator's own floor (a bare
-PutItem round trip) measured in the same run, and throughput until the pipeline drains."""
+PutItem round trip) measured in the same run, and throughput until the pipeline drains.
+
+Each round also counts the CPU each process spent and the requests the emulator answered, per
+booking: what bounds the drain on this machine's cores (the second table)."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from typing import Any
 
 from bench.common import Table, median, percentile
 from infra import ROOT
+from localdev.aws_server import REQUESTS_PATH
 from localdev.binding import demo_seating_times
 from localdev.emulator import free_port
 from localdev.provision import scratch_project
@@ -68,6 +72,32 @@ class Runtime:
                     raise
                 time.sleep(0.1)
 
+    def processes(self) -> dict[str, int]:
+        """The launcher (it runs the event handlers) and its two children, by role."""
+        found = {"handlers (launcher)": self.process.pid}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2 :].split()[1]) != self.process.pid:
+                continue
+            if b"localdev.aws_server" in command:
+                found["emulator"] = int(entry)
+            elif b"localdev.api_server" in command:
+                found["API (chalice local)"] = int(entry)
+        return found
+
+    def requests(self) -> dict[str, int]:
+        """The emulator's requests so far, by operation (REQUESTS_PATH)."""
+        url = f"http://127.0.0.1:{self.aws_port}{REQUESTS_PATH}"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            counts: dict[str, int] = json.load(response)
+        return counts
+
     @property
     def api(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
@@ -106,6 +136,37 @@ class Runtime:
         shutil.rmtree(self.state, ignore_errors=True)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used (its threads included)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Spent:
+    """CPU per process and emulator requests over a stretch of a run (this process, the load
+    generator, included)."""
+
+    LOAD = "load generator (this process)"
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._pids = runtime.processes()
+        self._cpu = self._now()
+        self._requests = runtime.requests()
+
+    def _now(self) -> dict[str, float]:
+        spent = {name: cpu_seconds(pid) for name, pid in self._pids.items()}
+        return spent | {self.LOAD: time.process_time()}
+
+    def per(self, count: int) -> tuple[dict[str, float], dict[str, float]]:
+        """(CPU ms by process, requests by operation), each per one of `count` bookings."""
+        now, requests = self._now(), self._runtime.requests()
+        cpu = {name: (now[name] - self._cpu[name]) * 1000 / count for name in now}
+        calls = {op: (n - self._requests.get(op, 0)) / count for op, n in requests.items()}
+        return cpu, {op: n for op, n in calls.items() if n}
+
+
 def _round(
     runtime: Runtime,
     prefix: str,
@@ -114,7 +175,9 @@ def _round(
     first_day: int,
     pace: float = 0.0,
 ) -> Any:
-    """Book `count` reservations; return latencies (booked -> email seen) and the drain time."""
+    """Book `count` reservations; return latencies (booked -> email seen), the drain time, the
+    emails seen, `count`, and the CPU and requests per booking."""
+    spent = Spent(runtime)
     sent: dict[str, float] = {}
     names = [f"{prefix}{i:03d}" for i in range(count)]
 
@@ -136,12 +199,19 @@ def _round(
     seen = {n: runtime.emails[n] for n in names if n in runtime.emails}
     drained = max(seen.values()) - began if seen else float("nan")
     latencies = [seen[n] - sent[n] for n in sent if n in seen]
-    return latencies, drained, len(seen), count
+    time.sleep(1.0)  # the handlers' work after the last staff email (guest email, totals)
+    return latencies, drained, len(seen), count, spent.per(count)
 
 
-def _putitem_floor(runtime: Runtime, samples: int = 100) -> float:
+def _putitem_floor(runtime: Runtime, samples: int = 100) -> tuple[float, float, float]:
+    """Median wall time of a bare PutItem round trip, and the CPU one costs: ms in the
+    calling client (botocore, as sped up for the handlers) and ms in the emulator (moto; per
+    request it answered, so the runtime's idle polls meanwhile do not count)."""
     import boto3
 
+    from localdev.client_speedups import speed_up_clients
+
+    speed_up_clients()
     client = boto3.client(
         "dynamodb",
         endpoint_url=f"http://127.0.0.1:{runtime.aws_port}",
@@ -149,46 +219,75 @@ def _putitem_floor(runtime: Runtime, samples: int = 100) -> float:
         aws_access_key_id="x",
         aws_secret_access_key="x",
     )
-    times = []
-    for i in range(samples):
-        started = time.monotonic()
+
+    def put(i: int) -> None:
         client.put_item(
             TableName="reservations-local", Item={"PK": {"S": f"BENCH#{i}"}, "SK": {"S": "X"}}
         )
+
+    put(-1)  # the client's first call builds its connection and caches
+    emulator = runtime.processes()["emulator"]
+    times = []
+    answered = sum(runtime.requests().values())
+    client_cpu, emulator_cpu = time.thread_time(), cpu_seconds(emulator)
+    for i in range(samples):
+        started = time.monotonic()
+        put(i)
         times.append(time.monotonic() - started)
-    return median(times)
+    client_ms = (time.thread_time() - client_cpu) * 1000 / samples
+    emulator_cpu = cpu_seconds(emulator) - emulator_cpu
+    emulator_ms = emulator_cpu * 1000 / (sum(runtime.requests().values()) - answered - 1)
+    return median(times), client_ms, emulator_ms
 
 
-def run(count: int = 200) -> Table:
+ROUNDS = {  # label -> (clients, pace in s between bookings, first day ahead)
+    "1, unpaced": (1, 0.0, 2),
+    "8, unpaced": (8, 0.0, 22),
+    "4, paced 10/s": (4, 0.1, 45),
+}
+
+
+def run(count: int = 200, repeats: int = 3) -> list[Table]:
+    """Each round `repeats` times, the rounds in turn (so the machine's drift hits them
+    alike); each figure is the median of its round's repeats."""
     env_before = dict(os.environ)
     runtime = Runtime()
+    results: dict[str, list[Any]] = {label: [] for label in ROUNDS}
     try:
-        floor = _putitem_floor(runtime)
-        rounds = {
-            f"{c}, unpaced": _round(runtime, f"C{c}-", count, c, 2 + 20 * i)
-            for i, c in enumerate((1, 8))
-        }
-        paced = max(10, count // 2)  # as many seconds of load as count / 20
-        rounds["4, paced 10/s"] = _round(runtime, "P-", paced, 4, 45, pace=0.1)
+        floors = [_putitem_floor(runtime)]
+        for repeat in range(repeats):
+            for n, (label, (clients, pace, first_day)) in enumerate(ROUNDS.items()):
+                booked = max(10, count // 2) if pace else count  # paced: count / 20 seconds
+                prefix = f"R{repeat}{n}-"
+                results[label].append(
+                    _round(runtime, prefix, booked, clients, first_day, pace=pace)
+                )
+            floors.append(_putitem_floor(runtime))
     finally:
         runtime.stop()
         os.environ.clear()
         os.environ.update(env_before)
+    floor = tuple(median([f[i] for f in floors]) for i in range(3))
     table = Table(
-        f"End to end on the local runtime: POST -> staff email in the outbox ({count} bookings)",
-        ["clients, load", "p50 ms", "p95 ms", "p99 ms", "emails", "drained in s", "bookings/s"],
-    )
-    for concurrency, (latencies, drained, emails, booked) in rounds.items():
+        f"End to end on the local runtime: POST -> staff email in the outbox ({count} bookings"
+        f" a round, medians of {repeats} interleaved runs)",
+        ["clients, load", "p50 ms", "p95 ms", "p99 ms", "emails", "drained in s", "bookings/s",
+         "bookings/s, each run"],
+    )  # fmt: skip
+    for label, runs in results.items():
+        rates = [emails / drained for _, drained, emails, _, _ in runs]
         table.add(
-            concurrency,
-            f"{percentile(latencies, 50) * 1000:.0f}",
-            f"{percentile(latencies, 95) * 1000:.0f}",
-            f"{percentile(latencies, 99) * 1000:.0f}",
-            f"{emails}/{booked}",
-            f"{drained:.1f}",
-            f"{emails / drained:.1f}",
+            label,
+            *(f"{median([percentile(r[0], p) for r in runs]) * 1000:.0f}" for p in (50, 95, 99)),
+            f"{sum(r[2] for r in runs)}/{sum(r[3] for r in runs)}",
+            f"{median([r[1] for r in runs]):.1f}",
+            f"{median(rates):.1f}",
+            ", ".join(f"{rate:.1f}" for rate in rates),
         )
-    table.notes.append(f"emulator floor: a bare PutItem round trip, median {floor * 1000:.1f} ms")
+    table.notes.append(
+        f"emulator floor: a bare PutItem round trip, median {floor[0] * 1e3:.1f} ms (measured "
+        "before the first run and after each)"
+    )
     table.notes.append(
         "unpaced rounds post as fast as the API answers, faster than the local pipeline "
         "drains: their bookings/s is the drain rate, their latencies mostly queueing; the "
@@ -198,8 +297,44 @@ def run(count: int = 200) -> Table:
         "the stream mapping's batching window is 1 s (as deployed), the largest part of each "
         "paced latency; an email counts as seen when the launcher's console reports it"
     )
+    return [table, _cpu_table(results["8, unpaced"], floor)]
+
+
+def _cpu_table(runs: list[Any], floor: tuple[float, ...]) -> Table:
+    """Where a drained booking's CPU goes (medians over the runs), and the drain rate the
+    machine's cores allow."""
+    cpu = {name: median([r[4][0][name] for r in runs]) for name in runs[0][4][0]}
+    operations = {op for r in runs for op in r[4][1]}
+    requests = {op: median([r[4][1].get(op, 0.0) for r in runs]) for op in operations}
+    rate = median([emails / drained for _, drained, emails, _, _ in runs])
+    cores = os.cpu_count() or 1
+    table = Table(
+        f"CPU per booking on the local runtime ({runs[0][3]} bookings, 8 clients, unpaced; "
+        f"medians over {len(runs)} run(s))",
+        ["process", "CPU ms per booking", "share"],
+    )
+    total = sum(cpu.values())
+    for name, ms in sorted(cpu.items(), key=lambda item: -item[1]):
+        table.add(name, f"{ms:.1f}", f"{ms / total:.0%}")
+    table.add("**total**", f"**{total:.1f}**", "100%")
+    calls = sum(requests.values())
+    bare = floor[1] + floor[2]
+    listed = ", ".join(f"{op} {n:.2f}" for op, n in sorted(requests.items(), key=lambda i: -i[1]))
+    table.notes += [
+        f"emulator requests per booking: {calls:.1f} ({listed}); the idle polls of the "
+        "runtime's pollers are among them",
+        f"a bare PutItem round trip costs {bare:.2f} ms of CPU: {floor[1]:.2f} in the client "
+        f"(botocore) and {floor[2]:.2f} in the emulator (moto)",
+        f"bound by this machine's {cores} cores: {cores} x 1000 ms / {total:.1f} ms = "
+        f"{cores * 1000 / total:.1f} bookings/s if every core were busy all the time; "
+        f"measured {rate:.1f}",
+        f"the requests alone, each at a bare PutItem's CPU: {calls:.1f} x {bare:.2f} = "
+        f"{calls * bare:.1f} ms a booking, {cores * 1000 / (calls * bare):.0f} bookings/s at "
+        "most if the handlers, the API and the load generator did nothing else",
+    ]
     return table
 
 
 if __name__ == "__main__":
-    print(run(int(sys.argv[1]) if len(sys.argv) > 1 else 200).text())  # noqa: T201
+    for result in run(*(int(a) for a in sys.argv[1:3])):
+        print(result.text())  # noqa: T201
