@@ -86,6 +86,32 @@ the figures each choice rests on):
 Every function's peak memory (the tables' RSS column) is a fraction of its size: memory is
 bought for CPU here, not for room.
 
+## How fast the local runtime drains, and what bounds it
+
+The local pipeline (`make run`) is bound by this machine's CPU, not by waiting. Each booking
+makes about fifteen requests of the emulator: the booking's transaction, two idempotency
+records for each of its two emails, the restaurant read by each email's consumer, three
+timeline steps, the two emails and the day's totals. Each request is paid for twice: once
+by botocore in the process that calls (serialising, signing, parsing the answer), and once
+by moto in the emulator (parsing, evaluating, serialising). The table "CPU per booking"
+divides each process's CPU by the bookings of the 8-client runs, and compares the drain the
+cores allow with the drain measured.
+
+The first wave set a target of 50 bookings/s on 2 cores. That is 40 ms of CPU per booking,
+with both cores busy all the time, and it is not met. The same table shows why:
+
+- the requests alone take most of that budget, each at the cost of a bare PutItem, the
+  cheapest request there is;
+- the rest of a booking's work costs more than what is left: moto evaluating the eight
+  conditional updates of the booking's transaction, each email built by the app and parsed
+  again by moto and by the outbox, and the API's own request.
+
+Reaching 50/s would take one of three things. Fewer requests per booking would change the
+deployed design: Powertools' two idempotency writes per email, for example. A faster emulator
+would do it, but moto is the project's embedded AWS, and DynamoDB Local is downloaded from
+AWS, which this machine cannot reach. More cores would too: the work is already spread over
+three processes.
+
 ## The figures
 
 """
