@@ -114,9 +114,11 @@ class Runtime:
                 self.emails.setdefault(subject.split(": ", 1)[-1].split(",")[0], time.monotonic())
 
     def book(self, name: str, day: date, hhmm: str) -> None:
+        """One booking, its guest's email its own (the demo restaurant takes 1,000 requests a
+        day for one email address, 2,000 from one client)."""
         body = json.dumps(
             {
-                "guest": {"name": name, "email": "b@example.com"},
+                "guest": {"name": name, "email": f"{name.lower()}@example.com"},
                 "party_size": 1,
                 "starts_at": f"{day}T{hhmm}",
             }
