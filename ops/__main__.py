@@ -3,6 +3,7 @@
     python -m ops status  --stage local          # exit 0: nothing waits; 1: something does
     python -m ops recover --stage dev --dry-run  # failed stream batches, published again
     python -m ops redrive --stage dev            # staff-notification DLQ and events DLQ
+    python -m ops reindex --stage prod --dry-run # old reservations into the due index
 
 `--stage local` is the emulator a running `make run` started; `dev` and `prod` use your AWS
 profile (`--profile` or AWS_PROFILE) and region, as `python -m infra.deploy` does.
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from infra import ROOT
-from ops import failures
+from ops import failures, reindex
 from ops.stage import STAGES, OpsError, Stage, connect, explain
 
 
@@ -100,7 +101,26 @@ def redrive(stage: Stage, args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-_COMMANDS = {"status": status, "recover": recover, "redrive": redrive}
+def reindex_reservations(stage: Stage, args: argparse.Namespace, out: TextIO) -> int:
+    verb = "would index" if args.dry_run else "indexing"
+    out.write(f"{verb} reservations stored without their due-index keys, stage {stage.name}\n")
+    done = reindex.reindex(stage, out, dry_run=args.dry_run)
+    parts = ", ".join(f"{n} under {part}" for part, n in sorted(done.indexed.items()))
+    out.write(
+        f"{sum(done.indexed.values())} {'to index' if args.dry_run else 'indexed'}"
+        f"{f' ({parts})' if parts else ''}, {done.nothing_to_index} without guest details"
+        f" (left out), {done.changed_meanwhile} changed meanwhile (indexed by their own write),"
+        f" {len(done.unreadable)} unreadable\n"
+    )
+    return 1 if done.unreadable else 0
+
+
+_COMMANDS = {
+    "status": status,
+    "recover": recover,
+    "redrive": redrive,
+    "reindex": reindex_reservations,
+}
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:

@@ -205,6 +205,34 @@ def test_a_batch_whose_records_left_the_stream_is_reported_lost_and_kept(
     assert ops(runtime, "status")[0] == 0
 
 
+def test_an_old_reservation_is_reindexed_for_the_retention_run(runtime: Runtime) -> None:
+    """After an upgrade: a reservation stored before the due index held answered ones."""
+    staff = {"Authorization": "Bearer " + runtime.token("staff")}
+    day = date.today() + timedelta(days=8)
+    booked = book(runtime, "Stored Long Ago", day, SLOTS[0])
+    path = f"/restaurants/demo-bistro/reservations/{booked['id']}"
+    assert runtime.call("POST", f"{path}/accept", headers=staff)[0] == 200
+    eventually(
+        lambda: emails_about(runtime, ["Stored Long Ago"], "guest")["Stored Long Ago"] == 2,
+        30, "the guest's confirmation",
+    )  # fmt: skip
+    dynamodb = aws(runtime).client("dynamodb")
+    key = {"PK": {"S": "RESTAURANT#demo-bistro"}, "SK": {"S": f"RESERVATION#{booked['id']}"}}
+    table = "reservations-local"
+    dynamodb.update_item(TableName=table, Key=key, UpdateExpression="REMOVE GSI2PK, GSI2SK")
+
+    code, plan = ops(runtime, "reindex", "--dry-run")
+    assert code == 0 and "1 to index (1 under GUEST_DETAILS)" in plan, plan
+    code, done = ops(runtime, "reindex")
+    assert code == 0 and "1 indexed (1 under GUEST_DETAILS)" in done, done
+    item = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+    assert item["GSI2PK"] == {"S": "GUEST_DETAILS"}
+    assert "0 indexed" in ops(runtime, "reindex")[1]
+    time.sleep(2)  # the key's change went through the stream: no event, no email
+    assert emails_about(runtime, ["Stored Long Ago"], "guest")["Stored Long Ago"] == 2
+    assert ops(runtime, "status")[0] == 0
+
+
 def test_clear_errors_without_tracebacks(runtime: Runtime, tmp_path: Any) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "ops", "status", "--stage", "local", "--project-dir",

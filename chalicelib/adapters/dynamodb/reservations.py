@@ -63,15 +63,16 @@ def reservation_item(reservation: Reservation) -> dict[str, Any]:
             DAY_SK: f"{utc_text(reservation.starts_at)}#{reservation.id}",
             ENTITY: RESERVATION,
             "starts_at_utc": utc_text(reservation.starts_at),
-            **_due_keys(reservation),
+            **due_keys(reservation),
         }
     )
 
 
-def _due_keys(reservation: Reservation) -> dict[str, str]:
+def due_keys(reservation: Reservation) -> dict[str, str]:
     """Its place in the due index: while PENDING, under its answer deadline; answered, under
     its seating until its guest's details are removed. Every write puts the whole item, so the
-    keys move with the status, and an item whose details are gone leaves the index."""
+    keys move with the status, and an item whose details are gone leaves the index. (`python
+    -m ops reindex` gives the keys to items stored before the index held answered ones.)"""
     suffix = f"#{reservation.restaurant_id}#{reservation.id}"
     if reservation.status is Status.PENDING and reservation.answer_by is not None:
         return {DUE_PK: UNANSWERED, DUE_SK: _sortable(reservation.answer_by) + suffix}
