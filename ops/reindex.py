@@ -48,7 +48,11 @@ def reindex(stage: Stage, out: TextIO, *, dry_run: bool) -> Reindexed:
                 reservation = reservation_from_item(item)
             except pydantic.ValidationError as error:
                 done.unreadable.append(where)
-                out.write(f"  {where}: not a readable reservation, left as it is: {error}\n")
+                # the fields only: pydantic's own message quotes their values (a guest's)
+                fields = sorted({".".join(map(str, e["loc"])) for e in error.errors()})
+                out.write(
+                    f"  {where}: not a readable reservation ({', '.join(fields)}), left as it is\n"
+                )
                 continue
             keys = due_keys(reservation)
             if not keys:
@@ -73,7 +77,7 @@ def _add_keys(table: str, item: dict[str, Any], keys: dict[str, str]) -> dict[st
     from chalicelib.adapters.dynamodb.table import to_item
     from chalicelib.adapters.layout import DUE_PK, DUE_SK
 
-    return {
+    return {  # every stored reservation has a version: `reservation_item` writes it
         "TableName": table,
         "Key": {"PK": item["PK"], "SK": item["SK"]},
         "UpdateExpression": "SET #due = :due, #due_sk = :due_sk",

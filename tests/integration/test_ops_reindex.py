@@ -144,11 +144,13 @@ def test_an_unreadable_item_is_named_and_left_as_it_is(flow: Flow) -> None:
     import boto3
 
     broken = {"PK": {"S": "RESTAURANT#bistro-a"}, "SK": {"S": "RESERVATION#broken"},
-              "entity": {"S": "reservation"}, "id": {"S": "broken"}}  # fmt: skip
+              "entity": {"S": "reservation"}, "id": {"S": "broken"},
+              "guest": {"M": {"name": {"S": "Ada Secret"}, "email": {"N": "12"}}}}  # fmt: skip
     flow.session.client("dynamodb").put_item(TableName=os.environ["TABLE_NAME"], Item=broken)
     stage = Stage("test", boto3.session.Session(), flow.pipeline.outputs)
     code, said = run(stage, dry_run=False)
     assert code == 1
     assert "RESTAURANT#bistro-a RESERVATION#broken: not a readable reservation" in said
     assert said.endswith(", 1 unreadable\n")
+    assert "guest.email" in said and "Ada Secret" not in said and "12" not in said  # no values
     assert reservation_items(flow)["broken"] == broken
