@@ -8,7 +8,11 @@ domain never knows about HTTP.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class DomainError(Exception):
@@ -78,6 +82,18 @@ class AlreadyExists(Conflict):
 
 class ConcurrentUpdate(Conflict):
     code = "concurrent_update"
+
+
+def on_a_fresh_read(attempt: Callable[[], T], attempts: int = 3) -> T | None:
+    """Optimistic concurrency: `attempt` reads an item, decides on it and writes on the version
+    it read. When another writer got in first (ConcurrentUpdate), it runs again on a fresh
+    read; None once the attempts are spent (the caller says what that means for it)."""
+    for _ in range(attempts):
+        try:
+            return attempt()
+        except ConcurrentUpdate:
+            continue
+    return None
 
 
 class IdempotencyKeyReused(Invalid):

@@ -25,6 +25,7 @@ from chalicelib.domain.errors import (
     Invalid,
     NotFound,
     TooManyRequests,
+    on_a_fresh_read,
 )
 from chalicelib.domain.ids import is_id, new_id
 from chalicelib.domain.reservations import (
@@ -416,8 +417,8 @@ class ReservationDesk:
         declined_by: str | None = None,
         cancelled_by: str | None = None,
     ) -> Reservation:
-        # Optimistic concurrency: re-read and re-decide when another writer got in first.
-        for _ in range(3):
+
+        def attempt() -> Reservation:
             before = self.get(restaurant_id, reservation_id)
             if check is not None:
                 check(before)
@@ -429,14 +430,15 @@ class ReservationDesk:
                 cancelled_by=cancelled_by,
                 correlation_id=correlation.current(),
             )
-            try:
-                self._reservations.save_transition(before, after)
-            except ConcurrentUpdate:
-                continue
+            self._reservations.save_transition(before, after)
             return after
-        raise ConcurrentUpdate(
-            "the reservation is being changed by someone else; retry", field="reservation_id"
-        )
+
+        moved = on_a_fresh_read(attempt)
+        if moved is None:
+            raise ConcurrentUpdate(
+                "the reservation is being changed by someone else; retry", field="reservation_id"
+            )
+        return moved
 
 
 def find_restaurant(restaurants: RestaurantStore, restaurant_id: str) -> Restaurant:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from chalicelib.domain.errors import ConcurrentUpdate, Conflict
+from chalicelib.domain.errors import Conflict, on_a_fresh_read
 from chalicelib.domain.reservations import (
     DECLINED_BY_DEADLINE,
     NO_ANSWER_REASON,
@@ -22,7 +22,6 @@ from chalicelib.services.schedules import ScheduledRun
 # At most this many a run (one scheduled run a minute): a backlog drains over a few runs
 # instead of one run outliving its timeout.
 MAX_EXPIRIES_PER_RUN = 500
-_ATTEMPTS = 3
 
 
 class UnansweredRequests:
@@ -50,7 +49,8 @@ class UnansweredRequests:
     def _decline(self, overdue: Reservation, now: datetime) -> Reservation | None:
         # The index is read eventually consistent: re-read the item, decide on it, and write
         # only if its version is still the one decided on.
-        for _ in range(_ATTEMPTS):
+
+        def attempt() -> Reservation | None:
             before = self._reservations.get_reservation(overdue.restaurant_id, overdue.id)
             if before is None or not before.unanswered_at(now):
                 return None  # answered (accepted, declined, cancelled) meanwhile
@@ -61,10 +61,9 @@ class UnansweredRequests:
                     decline_reason=NO_ANSWER_REASON,
                     declined_by=DECLINED_BY_DEADLINE,
                 )
-                self._reservations.save_transition(before, after)
-            except ConcurrentUpdate:
-                continue
-            except Conflict:  # answered meanwhile, or its guest's details removed
+            except Conflict:  # a change it cannot make: its guest's details were removed
                 return None
+            self._reservations.save_transition(before, after)
             return after
-        return None
+
+        return on_a_fresh_read(attempt)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from chalicelib.domain.errors import ConcurrentUpdate, NotFound
+from chalicelib.domain.errors import ConcurrentUpdate, NotFound, on_a_fresh_read
 from chalicelib.domain.reservations import REMOVED_BY_RETENTION, Reservation
 from chalicelib.services import correlation
 from chalicelib.services.booking import Clock, utc_now
@@ -23,7 +23,6 @@ from chalicelib.services.schedules import ScheduledRun
 DEFAULT_RETENTION_DAYS = 90
 # At most this many a run (one scheduled run an hour): a backlog drains over a few runs.
 MAX_REMOVALS_PER_RUN = 1000
-_ATTEMPTS = 3
 
 
 class GuestDetails:
@@ -50,7 +49,8 @@ class GuestDetails:
     def remove(self, restaurant_id: str, reservation_id: str, *, by: str) -> Reservation:
         """At the guest's request (`by` "guest", or "staff" for them): only once the
         reservation is over (409 `reservation_not_over` before). Removed already: as it is."""
-        for _ in range(_ATTEMPTS):
+
+        def attempt() -> Reservation:
             before = self._reservations.get_reservation(restaurant_id, reservation_id)
             if before is None:
                 raise NotFound("reservation", reservation_id, field="reservation_id")
@@ -59,14 +59,15 @@ class GuestDetails:
             after = before.without_guest_details(
                 now=self._clock(), by=by, correlation_id=correlation.current()
             )
-            try:
-                self._store(before, after)
-            except ConcurrentUpdate:
-                continue
+            self._store(before, after)
             return after
-        raise ConcurrentUpdate(
-            "the reservation is being changed by someone else; retry", field="reservation_id"
-        )
+
+        removed = on_a_fresh_read(attempt)
+        if removed is None:
+            raise ConcurrentUpdate(
+                "the reservation is being changed by someone else; retry", field="reservation_id"
+            )
+        return removed
 
     def remove_expired(self) -> ScheduledRun:
         """Remove the details of every reservation seated longer ago than the retention period
@@ -87,20 +88,19 @@ class GuestDetails:
         # The index is read eventually consistent: re-read, decide, write on that version.
         # Seated a retention period (a day at least) ago, it is over (a meal lasts 8 h at
         # most), so the removal is never refused as too early.
-        for _ in range(_ATTEMPTS):
+
+        def attempt() -> Reservation | None:
             before = self._reservations.get_reservation(restaurant_id, reservation_id)
             if before is None or before.guest_details_removed:
                 return None
             now = self._clock()
             if before.starts_at + self._retention > now:
                 return None
-            try:
-                after = before.without_guest_details(now=now, by=REMOVED_BY_RETENTION)
-                self._store(before, after)
-            except ConcurrentUpdate:
-                continue
+            after = before.without_guest_details(now=now, by=REMOVED_BY_RETENTION)
+            self._store(before, after)
             return after
-        return None
+
+        return on_a_fresh_read(attempt)
 
     def _store(self, before: Reservation, after: Reservation) -> None:
         # The timeline first: a crash between the two leaves the reservation as it was, and
