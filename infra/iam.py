@@ -219,8 +219,10 @@ def operator_policy(stage: str) -> dict[str, Any]:
                 [arn["stream"]],
             ),
             _allow("ReservationsOfALostBatch", ["dynamodb:Scan"], [arn["table"]]),
-            # `reindex`: old reservations' due-index keys set (its Scan is allowed above)
-            _allow("IndexOldReservations", ["dynamodb:UpdateItem"], [arn["table"]]),
+            # `reindex`: old reservations found and their due-index keys set
+            _allow(
+                "IndexOldReservations", ["dynamodb:Scan", "dynamodb:UpdateItem"], [arn["table"]]
+            ),
         ],
     }
 

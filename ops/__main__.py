@@ -104,14 +104,20 @@ def redrive(stage: Stage, args: argparse.Namespace, out: TextIO) -> int:
 def reindex_reservations(stage: Stage, args: argparse.Namespace, out: TextIO) -> int:
     verb = "would index" if args.dry_run else "indexing"
     out.write(f"{verb} reservations stored without their due-index keys, stage {stage.name}\n")
-    done = reindex.reindex(stage, out, dry_run=args.dry_run)
-    parts = ", ".join(f"{n} under {part}" for part, n in sorted(done.indexed.items()))
-    out.write(
-        f"{sum(done.indexed.values())} {'to index' if args.dry_run else 'indexed'}"
-        f"{f' ({parts})' if parts else ''}, {done.nothing_to_index} without guest details"
-        f" (left out), {done.changed_meanwhile} changed meanwhile (indexed by their own write),"
-        f" {len(done.unreadable)} unreadable\n"
-    )
+    done = reindex.Reindexed()
+    try:
+        reindex.reindex(stage, out, dry_run=args.dry_run, done=done)
+    finally:  # stopped part-way (Ctrl-C, an AWS error), what was done is said: run it again
+        parts = ", ".join(f"{n} under {part}" for part, n in sorted(done.indexed.items()))
+        meanwhile = (
+            "" if args.dry_run else f", {done.changed_meanwhile} changed meanwhile (left to "
+            "their own write)"
+        )  # fmt: skip
+        out.write(
+            f"{sum(done.indexed.values())} {'to index' if args.dry_run else 'indexed'}"
+            f"{f' ({parts})' if parts else ''}, {done.nothing_to_index} without guest details"
+            f" (left out){meanwhile}, {len(done.unreadable)} unreadable\n"
+        )
     return 1 if done.unreadable else 0
 
 

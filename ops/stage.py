@@ -102,7 +102,7 @@ def explain(error: Any, what: str) -> str:
     message = error.response.get("Error", {}).get("Message", "")
     if code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}:
         return (
-            f"missing permission reading {what}: {message} "
+            f"missing permission for {what}: {message} "
             "(the operator policy is in docs/operations.md)"
         )
     if code == "ValidationError" and "does not exist" in message:

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from chalicelib.adapters.dynamodb.reservations import due_keys, reservation_from_item
 from chalicelib.adapters.layout import DUE_PK, DUE_SK
 from infra.iam import operator_policy
@@ -96,8 +98,8 @@ def test_old_reservations_get_their_keys_and_the_retention_run_then_finds_them(
     assert run(stage, dry_run=False) == (
         0,
         "indexing reservations stored without their due-index keys, stage test\n"
-        "0 indexed, 0 without guest details (left out), 0 changed meanwhile (indexed by their "
-        "own write), 0 unreadable\n",
+        "0 indexed, 0 without guest details (left out), 0 changed meanwhile (left to their own "
+        "write), 0 unreadable\n",
     )
     flow.pipeline.drain()
     assert len(sent_emails()) == emails and flow.summary() == summary  # no event, no email
@@ -144,7 +146,7 @@ def test_an_unreadable_item_is_named_and_left_as_it_is(flow: Flow) -> None:
     import boto3
 
     broken = {"PK": {"S": "RESTAURANT#bistro-a"}, "SK": {"S": "RESERVATION#broken"},
-              "entity": {"S": "reservation"}, "id": {"S": "broken"},
+              "entity": {"S": "reservation"}, "id": {"S": "broken"}, "version": {"N": "3"},
               "guest": {"M": {"name": {"S": "Ada Secret"}, "email": {"N": "12"}}}}  # fmt: skip
     flow.session.client("dynamodb").put_item(TableName=os.environ["TABLE_NAME"], Item=broken)
     stage = Stage("test", boto3.session.Session(), flow.pipeline.outputs)
@@ -154,3 +156,34 @@ def test_an_unreadable_item_is_named_and_left_as_it_is(flow: Flow) -> None:
     assert said.endswith(", 1 unreadable\n")
     assert "guest.email" in said and "Ada Secret" not in said and "12" not in said  # no values
     assert reservation_items(flow)["broken"] == broken
+
+
+def test_stopped_part_way_it_says_what_it_did_and_goes_on_when_run_again(flow: Flow) -> None:
+    import boto3
+    import botocore.exceptions
+
+    booked = [flow.book(hhmm=hhmm) for hhmm in ("19:30", "20:00", "20:30")]
+    flow.pipeline.drain()
+    for b in booked:
+        assert flow.api.call("POST", f"{RES}/{b['id']}/accept", None, flow.staff)[0] == 200
+    flow.pipeline.drain()
+    stored_before_the_index(flow, [b["id"] for b in booked])
+    stage = Stage("test", boto3.session.Session(), flow.pipeline.outputs)
+    writes = [0]
+
+    def throttled_at_the_second(**_: Any) -> None:
+        writes[0] += 1
+        if writes[0] == 2:  # as botocore raises once its retries are spent
+            error = {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}
+            raise botocore.exceptions.ClientError(error, "UpdateItem")  # type: ignore[arg-type]
+
+    stage.session.events.register_first("before-call.dynamodb.UpdateItem", throttled_at_the_second)
+    out = io.StringIO()
+    with pytest.raises(botocore.exceptions.ClientError):
+        reindex_reservations(stage, argparse.Namespace(dry_run=False), out)
+    assert out.getvalue().endswith("\n1 indexed (1 under GUEST_DETAILS), 0 without guest "
+                                   "details (left out), 0 changed meanwhile (left to their own "
+                                   "write), 0 unreadable\n"), out.getvalue()  # fmt: skip
+    code, said = run(stage, dry_run=False)
+    assert code == 0 and "\n2 indexed (2 under GUEST_DETAILS), " in said, said
+    assert all(i[DUE_PK] == {"S": "GUEST_DETAILS"} for i in reservation_items(flow).values())
