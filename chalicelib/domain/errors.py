@@ -96,6 +96,17 @@ def on_a_fresh_read(attempt: Callable[[], T], attempts: int = 3) -> T | None:
     return None
 
 
+def changed_on_a_fresh_read(attempt: Callable[[], T]) -> T:
+    """`on_a_fresh_read` for a change a person asked for (an `attempt` that never answers
+    None): once the attempts are spent, 409 concurrent_update, so that they try again."""
+    done = on_a_fresh_read(attempt)
+    if done is None:
+        raise ConcurrentUpdate(
+            "the reservation is being changed by someone else; retry", field="reservation_id"
+        )
+    return done
+
+
 class IdempotencyKeyReused(Invalid):
     code = "idempotency_key_reused"
 

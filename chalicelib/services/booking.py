@@ -25,7 +25,7 @@ from chalicelib.domain.errors import (
     Invalid,
     NotFound,
     TooManyRequests,
-    on_a_fresh_read,
+    changed_on_a_fresh_read,
 )
 from chalicelib.domain.ids import is_id, new_id
 from chalicelib.domain.reservations import (
@@ -433,12 +433,7 @@ class ReservationDesk:
             self._reservations.save_transition(before, after)
             return after
 
-        moved = on_a_fresh_read(attempt)
-        if moved is None:
-            raise ConcurrentUpdate(
-                "the reservation is being changed by someone else; retry", field="reservation_id"
-            )
-        return moved
+        return changed_on_a_fresh_read(attempt)
 
 
 def find_restaurant(restaurants: RestaurantStore, restaurant_id: str) -> Restaurant:

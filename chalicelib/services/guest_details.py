@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from chalicelib.domain.errors import ConcurrentUpdate, NotFound, on_a_fresh_read
+from chalicelib.domain.errors import NotFound, changed_on_a_fresh_read, on_a_fresh_read
 from chalicelib.domain.reservations import REMOVED_BY_RETENTION, Reservation
 from chalicelib.services import correlation
 from chalicelib.services.booking import Clock, utc_now
@@ -62,12 +62,7 @@ class GuestDetails:
             self._store(before, after)
             return after
 
-        removed = on_a_fresh_read(attempt)
-        if removed is None:
-            raise ConcurrentUpdate(
-                "the reservation is being changed by someone else; retry", field="reservation_id"
-            )
-        return removed
+        return changed_on_a_fresh_read(attempt)
 
     def remove_expired(self) -> ScheduledRun:
         """Remove the details of every reservation seated longer ago than the retention period
