@@ -16,6 +16,7 @@ import io
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import socketserver
@@ -240,10 +241,10 @@ class _Requests:
         target = environ.get("HTTP_X_AMZ_TARGET")
         if target:
             operation = target.rpartition(".")[2]
-        else:
+        else:  # found, not split: a query body can be an email of tens of kB
             form = body if body else environ.get("QUERY_STRING", "").encode()
-            fields = dict(f.partition(b"=")[::2] for f in form.split(b"&"))
-            operation = fields.get(b"Action", b"other").decode("latin-1")
+            action = _ACTION.search(form)
+            operation = action.group(1).decode("latin-1") if action else "other"
         with self._lock:
             self._counts[operation] += 1
 
@@ -252,6 +253,7 @@ class _Requests:
             return dict(self._counts)
 
 
+_ACTION = re.compile(rb"(?:^|&)Action=([^&]*)")
 _HOP_BY_HOP = frozenset({"content-length", "connection", "transfer-encoding", "keep-alive"})
 
 
