@@ -32,6 +32,30 @@ def bench_environment() -> None:
         os.environ.pop(name, None)
 
 
+def _stat_fields(pid: int | str) -> list[str]:
+    """/proc/<pid>/stat after the command name (which may hold spaces): state is [0]."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()
+
+
+def children_of(pid: int) -> set[int]:
+    """The ids of the processes whose parent is `pid` (Linux's /proc)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and int(_stat_fields(entry)[1]) == pid:
+                found.add(int(entry))
+        except OSError:  # it ended meanwhile
+            continue
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used, its threads included."""
+    fields = _stat_fields(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
 

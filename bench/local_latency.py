@@ -20,9 +20,9 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import NamedTuple
 
-from bench.common import Table, median, percentile
+from bench.common import Table, children_of, cpu_seconds, median, percentile
 from infra import ROOT
 from localdev.aws_server import REQUESTS_PATH
 from localdev.binding import demo_seating_times
@@ -75,20 +75,12 @@ class Runtime:
     def processes(self) -> dict[str, int]:
         """The launcher (it runs the event handlers) and its two children, by role."""
         found = {"handlers (launcher)": self.process.pid}
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-                command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")
-            except OSError:
-                continue
-            if int(stat[stat.rindex(")") + 2 :].split()[1]) != self.process.pid:
-                continue
+        for child in children_of(self.process.pid):
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
             if b"localdev.aws_server" in command:
-                found["emulator"] = int(entry)
+                found["emulator"] = child
             elif b"localdev.api_server" in command:
-                found["API (chalice local)"] = int(entry)
+                found["API (chalice local)"] = child
         return found
 
     def requests(self) -> dict[str, int]:
@@ -138,13 +130,6 @@ class Runtime:
         shutil.rmtree(self.state, ignore_errors=True)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU a process has used (its threads included)."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 class Spent:
     """CPU per process and emulator requests over a stretch of a run (this process, the load
     generator, included)."""
@@ -169,6 +154,27 @@ class Spent:
         return cpu, {op: n for op, n in calls.items() if n}
 
 
+class Round(NamedTuple):
+    latencies: list[float]  # s, booked -> staff email seen
+    drained: float  # s, first booking -> last email
+    emails: int  # staff emails seen
+    booked: int
+    cpu: dict[str, float]  # ms per booking, by process
+    requests: dict[str, float]  # emulator requests per booking, by operation
+
+    @property
+    def rate(self) -> float:
+        return self.emails / self.drained
+
+
+class Floor(NamedTuple):
+    """A bare PutItem round trip."""
+
+    wall: float  # s, median
+    client_ms: float  # CPU in the calling client (botocore)
+    emulator_ms: float  # CPU in the emulator (moto)
+
+
 def _round(
     runtime: Runtime,
     prefix: str,
@@ -176,9 +182,8 @@ def _round(
     concurrency: int,
     first_day: int,
     pace: float = 0.0,
-) -> Any:
-    """Book `count` reservations; return latencies (booked -> email seen), the drain time, the
-    emails seen, `count`, and the CPU and requests per booking."""
+) -> Round:
+    """Book `count` reservations, and see their staff emails out."""
     spent = Spent(runtime)
     sent: dict[str, float] = {}
     names = [f"{prefix}{i:03d}" for i in range(count)]
@@ -202,13 +207,13 @@ def _round(
     drained = max(seen.values()) - began if seen else float("nan")
     latencies = [seen[n] - sent[n] for n in sent if n in seen]
     time.sleep(1.0)  # the handlers' work after the last staff email (guest email, totals)
-    return latencies, drained, len(seen), count, spent.per(count)
+    return Round(latencies, drained, len(seen), count, *spent.per(count))
 
 
-def _putitem_floor(runtime: Runtime, samples: int = 100) -> tuple[float, float, float]:
-    """Median wall time of a bare PutItem round trip, and the CPU one costs: ms in the
-    calling client (botocore, as sped up for the handlers) and ms in the emulator (moto; per
-    request it answered, so the runtime's idle polls meanwhile do not count)."""
+def _putitem_floor(runtime: Runtime, samples: int = 100) -> Floor:
+    """A bare PutItem round trip: the client is botocore as sped up for the handlers; the
+    emulator's CPU is per request it answered, so the runtime's idle polls meanwhile do not
+    count."""
     import boto3
 
     from localdev.client_speedups import speed_up_clients
@@ -239,7 +244,7 @@ def _putitem_floor(runtime: Runtime, samples: int = 100) -> tuple[float, float, 
     client_ms = (time.thread_time() - client_cpu) * 1000 / samples
     emulator_cpu = cpu_seconds(emulator) - emulator_cpu
     emulator_ms = emulator_cpu * 1000 / (sum(runtime.requests().values()) - answered - 1)
-    return median(times), client_ms, emulator_ms
+    return Floor(median(times), client_ms, emulator_ms)
 
 
 ROUNDS = {  # label -> (clients, pace in s between bookings, first day ahead)
@@ -254,7 +259,7 @@ def run(count: int = 200, repeats: int = 3) -> list[Table]:
     alike); each figure is the median of its round's repeats."""
     env_before = dict(os.environ)
     runtime = Runtime()
-    results: dict[str, list[Any]] = {label: [] for label in ROUNDS}
+    results: dict[str, list[Round]] = {label: [] for label in ROUNDS}
     try:
         floors = [_putitem_floor(runtime)]
         for repeat in range(repeats):
@@ -269,7 +274,7 @@ def run(count: int = 200, repeats: int = 3) -> list[Table]:
         runtime.stop()
         os.environ.clear()
         os.environ.update(env_before)
-    floor = tuple(median([f[i] for f in floors]) for i in range(3))
+    floor = Floor(*(median(measured) for measured in zip(*floors, strict=True)))
     table = Table(
         f"End to end on the local runtime: POST -> staff email in the outbox ({count} bookings"
         f" a round, medians of {repeats} interleaved runs)",
@@ -277,17 +282,18 @@ def run(count: int = 200, repeats: int = 3) -> list[Table]:
          "bookings/s, each run"],
     )  # fmt: skip
     for label, runs in results.items():
-        rates = [emails / drained for _, drained, emails, _, _ in runs]
+        rates = [r.rate for r in runs]
         table.add(
             label,
-            *(f"{median([percentile(r[0], p) for r in runs]) * 1000:.0f}" for p in (50, 95, 99)),
-            f"{sum(r[2] for r in runs)}/{sum(r[3] for r in runs)}",
-            f"{median([r[1] for r in runs]):.1f}",
+            *(f"{median([percentile(r.latencies, p) for r in runs]) * 1000:.0f}"
+              for p in (50, 95, 99)),
+            f"{sum(r.emails for r in runs)}/{sum(r.booked for r in runs)}",
+            f"{median([r.drained for r in runs]):.1f}",
             f"{median(rates):.1f}",
             ", ".join(f"{rate:.1f}" for rate in rates),
-        )
+        )  # fmt: skip
     table.notes.append(
-        f"emulator floor: a bare PutItem round trip, median {floor[0] * 1e3:.1f} ms (measured "
+        f"emulator floor: a bare PutItem round trip, median {floor.wall * 1e3:.1f} ms (measured "
         "before the first run and after each)"
     )
     table.notes.append(
@@ -302,16 +308,16 @@ def run(count: int = 200, repeats: int = 3) -> list[Table]:
     return [table, _cpu_table(results["8, unpaced"], floor)]
 
 
-def _cpu_table(runs: list[Any], floor: tuple[float, ...]) -> Table:
+def _cpu_table(runs: list[Round], floor: Floor) -> Table:
     """Where a drained booking's CPU goes (medians over the runs), and the drain rate the
     machine's cores allow."""
-    cpu = {name: median([r[4][0][name] for r in runs]) for name in runs[0][4][0]}
-    operations = {op for r in runs for op in r[4][1]}
-    requests = {op: median([r[4][1].get(op, 0.0) for r in runs]) for op in operations}
-    rate = median([emails / drained for _, drained, emails, _, _ in runs])
+    cpu = {name: median([r.cpu[name] for r in runs]) for name in runs[0].cpu}
+    operations = {op for r in runs for op in r.requests}
+    requests = {op: median([r.requests.get(op, 0.0) for r in runs]) for op in operations}
+    rate = median([r.rate for r in runs])
     cores = os.cpu_count() or 1
     table = Table(
-        f"CPU per booking on the local runtime ({runs[0][3]} bookings, 8 clients, unpaced; "
+        f"CPU per booking on the local runtime ({runs[0].booked} bookings, 8 clients, unpaced; "
         f"medians over {len(runs)} run(s))",
         ["process", "CPU ms per booking", "share"],
     )
@@ -320,13 +326,13 @@ def _cpu_table(runs: list[Any], floor: tuple[float, ...]) -> Table:
         table.add(name, f"{ms:.1f}", f"{ms / total:.0%}")
     table.add("**total**", f"**{total:.1f}**", "100%")
     calls = sum(requests.values())
-    bare = floor[1] + floor[2]
+    bare = floor.client_ms + floor.emulator_ms
     listed = ", ".join(f"{op} {n:.2f}" for op, n in sorted(requests.items(), key=lambda i: -i[1]))
     table.notes += [
         f"emulator requests per booking: {calls:.1f} ({listed}); the idle polls of the "
         "runtime's pollers are among them",
-        f"a bare PutItem round trip costs {bare:.2f} ms of CPU: {floor[1]:.2f} in the client "
-        f"(botocore) and {floor[2]:.2f} in the emulator (moto)",
+        f"a bare PutItem round trip costs {bare:.2f} ms of CPU: {floor.client_ms:.2f} in the "
+        f"client (botocore) and {floor.emulator_ms:.2f} in the emulator (moto)",
         f"bound by this machine's {cores} cores: {cores} x 1000 ms / {total:.1f} ms = "
         f"{cores * 1000 / total:.1f} bookings/s if every core were busy all the time; "
         f"measured {rate:.1f}",

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.common import children_of
 from infra import ROOT
 from localdev.emulator import free_port
 from localdev.provision import scratch_project
@@ -160,19 +161,6 @@ def test_ctrl_c_stops_everything_cleanly() -> None:
     for port in (api_port, aws_port):
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open"
-
-
-def children_of(pid: int) -> set[int]:
-    """Process ids whose parent is `pid` (chalice local's autoreload runs a worker child)."""
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.add(int(stat.parent.name))
-    return found
 
 
 def test_two_terminals_chalice_local_as_the_banner_says_and_no_restart_on_mail(
