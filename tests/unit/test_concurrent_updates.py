@@ -14,12 +14,9 @@ from chalicelib.domain.errors import ConcurrentUpdate, Conflict, on_a_fresh_read
 from chalicelib.domain.reservations import Reservation, Status
 from chalicelib.services.booking import ReservationDesk
 from chalicelib.services.expiry import UnansweredRequests
-from chalicelib.services.guest_details import GuestDetails
-from tests.builders import NOW, Clock, booking, local, next_weekday
+from tests.builders import Clock
 from tests.fakes import InMemoryStores
-
-FRIDAY = next_weekday(NOW, 4)
-RID = "chez-test"
+from tests.unit.test_guest_details import RID, book, details
 
 
 def test_it_runs_again_after_a_concurrent_update_and_gives_up_after_three() -> None:
@@ -74,14 +71,6 @@ class Competitor:
             save(before, then)
 
         setattr(reservations, "save_transition", save_after_the_competitor)  # noqa: B010
-
-
-def book(desk: ReservationDesk, hhmm: str = "19:30") -> Reservation:
-    return desk.request(RID, booking(local(FRIDAY, hhmm), 2)).reservation
-
-
-def details(store: InMemoryStores, clock: Clock) -> GuestDetails:
-    return GuestDetails(store.reservations, store.timeline, timedelta(days=90), clock)
 
 
 Change = Callable[[ReservationDesk, InMemoryStores, Clock, Reservation], object]
